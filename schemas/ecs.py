@@ -1,0 +1,85 @@
+"""ECS event (topic ``ecs.events``): a nested ECS document with ``event.id`` and ``organization.id``.
+
+ECS documents are nested dicts as Elastic writes them; ``get_field`` also accepts keys that were
+stored with dots in their name, since some sources (and Sigma rules) use such flat names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import RootModel
+
+_MISSING = object()
+
+
+def get_field(doc: dict[str, Any], path: str, default: Any = None) -> Any:
+    """Value at a dotted path in a nested document, or ``default`` when absent."""
+    value = doc.get(path, _MISSING)
+    if value is not _MISSING:
+        return value
+    node: Any = doc
+    parts = path.split(".")
+    i = 0
+    while i < len(parts):
+        if not isinstance(node, dict):
+            return default
+        # Try the longest dotted key first so {"a.b": {"c": 1}} answers "a.b.c".
+        for j in range(len(parts), i, -1):
+            key = ".".join(parts[i:j])
+            if key in node:
+                node = node[key]
+                i = j
+                break
+        else:
+            return default
+    return node
+
+
+def set_field(doc: dict[str, Any], path: str, value: Any) -> None:
+    """Set a dotted path in a nested document, creating intermediate objects."""
+    parts = path.split(".")
+    node = doc
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted-key view of a nested document (lists and scalars are leaves)."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+class EcsEvent(RootModel[dict[str, Any]]):
+    """One normalised event; the document itself is the message value."""
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        return self.root
+
+    @property
+    def id(self) -> str:
+        return str(self.root["event"]["id"])
+
+    @property
+    def tenant(self) -> str:
+        return str(self.root["organization"]["id"])
+
+    @property
+    def timestamp(self) -> datetime:
+        return datetime.fromisoformat(str(self.root["@timestamp"]).replace("Z", "+00:00"))
+
+    def get(self, path: str, default: Any = None) -> Any:
+        return get_field(self.root, path, default)

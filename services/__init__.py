@@ -1,0 +1,1 @@
+"""Vigie services: collector, normalizer, correlator, responder, api; shared runtime."""
