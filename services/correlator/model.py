@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+import operator
 from typing import Any, Literal
+import operator
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 CorrelationType = Literal[
@@ -49,6 +51,9 @@ class DetectionRule:
     generate: bool = True  # False when only correlations may use its hits (Sigma ``generate``)
 
 
+_COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le, "eq": operator.eq}
+
+
 @dataclass(frozen=True, slots=True)
 class CorrelationCondition:
     """Threshold of a correlation: ``gt/gte/lt/lte/eq`` bounds, and ``field`` for value_* types."""
@@ -57,11 +62,7 @@ class CorrelationCondition:
     field: str | None = None
 
     def holds(self, value: float) -> bool:
-        checks = {
-            "gt": value.__gt__, "gte": value.__ge__, "lt": value.__lt__,
-            "lte": value.__le__, "eq": value.__eq__,
-        }
-        return all(checks[op](bound) for op, bound in self.bounds.items())
+        return all(_COMPARE[op](value, bound) for op, bound in self.bounds.items())
 
 
 @dataclass(frozen=True, slots=True)
