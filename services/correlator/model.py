@@ -6,13 +6,12 @@ consume them. They hold no pySigma objects, so state and tests need no YAML.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-import operator
 from typing import Any, Literal
-import operator
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 CorrelationType = Literal[
