@@ -65,7 +65,7 @@ class TenantSettings(Section):
     name: str | None = None
     syslog: list[SyslogListener] = Field(default_factory=list)
     api_keys_sha256: list[str] = Field(default_factory=list)
-    retention_days: int = Field(default=365, ge=1)
+    retention_days: int = Field(default=365, ge=1, le=3650)
     disabled_rules: list[str] = Field(default_factory=list)
 
 
