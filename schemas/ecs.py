@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import RootModel
+from pydantic import RootModel, model_validator
 
 _MISSING = object()
 
@@ -63,7 +63,18 @@ def flatten(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 class EcsEvent(RootModel[dict[str, Any]]):
-    """One normalised event; the document itself is the message value."""
+    """One normalised event; the document itself is the message value.
+
+    ``event.id`` and ``organization.id`` are required: without them an event cannot be
+    deduplicated nor kept inside its tenant.
+    """
+
+    @model_validator(mode="after")
+    def _has_identity(self) -> EcsEvent:
+        for path in ("event.id", "organization.id"):
+            if not isinstance(get_field(self.root, path), str) or not get_field(self.root, path):
+                raise ValueError(f"ECS event without {path}")
+        return self
 
     @property
     def doc(self) -> dict[str, Any]:
@@ -71,11 +82,11 @@ class EcsEvent(RootModel[dict[str, Any]]):
 
     @property
     def id(self) -> str:
-        return str(self.root["event"]["id"])
+        return str(get_field(self.root, "event.id"))
 
     @property
     def tenant(self) -> str:
-        return str(self.root["organization"]["id"])
+        return str(get_field(self.root, "organization.id"))
 
     @property
     def timestamp(self) -> datetime:

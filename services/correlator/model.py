@@ -46,11 +46,16 @@ class DetectionRule:
 
     meta: RuleMeta
     logsource: Logsource
-    matches: Predicate
+    matches: Predicate  # includes the logsource routing below
     generate: bool = True  # False when only correlations may use its hits (Sigma ``generate``)
+    # logsource routing as ANDed (field, accepted values) conditions, () meaning "field present"
+    route: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
-_COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le, "eq": operator.eq}
+_COMPARE = {
+    "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le, "eq": operator.eq,
+    "neq": operator.ne,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,7 @@ class CorrelationCondition:
 
     bounds: Mapping[str, float]
     field: str | None = None
+    percentile: int | None = None  # value_percentile only
 
     def holds(self, value: float) -> bool:
         return all(_COMPARE[op](value, bound) for op, bound in self.bounds.items())
@@ -72,9 +78,9 @@ class CorrelationRule:
     group_by: tuple[str, ...]
     timespan: timedelta
     condition: CorrelationCondition
-    # alias name -> {rule name -> field in that rule's events}
+    # alias name -> {rule name and rule id -> field in that rule's events}
     aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    generate: bool = True
+    generate: bool = True  # False when another correlation uses it without ``generate: true``
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +95,4 @@ class RuleSet:
     detections: list[DetectionRule] = field(default_factory=list)
     correlations: list[CorrelationRule] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
+    warnings: list[RuleError] = field(default_factory=list)  # loaded, but see the reason
