@@ -71,9 +71,11 @@ class EcsEvent(RootModel[dict[str, Any]]):
 
     @model_validator(mode="after")
     def _has_identity(self) -> EcsEvent:
-        for path in ("event.id", "organization.id"):
-            if not isinstance(get_field(self.root, path), str) or not get_field(self.root, path):
-                raise ValueError(f"ECS event without {path}")
+        for parent, child in (("event", "id"), ("organization", "id")):
+            node = self.root.get(parent)
+            value = node.get(child) if isinstance(node, dict) else None
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"ECS event without {parent}.{child}")
         return self
 
     @property
@@ -82,11 +84,11 @@ class EcsEvent(RootModel[dict[str, Any]]):
 
     @property
     def id(self) -> str:
-        return str(get_field(self.root, "event.id"))
+        return str(self.root["event"]["id"])
 
     @property
     def tenant(self) -> str:
-        return str(get_field(self.root, "organization.id"))
+        return str(self.root["organization"]["id"])
 
     @property
     def timestamp(self) -> datetime:
