@@ -74,6 +74,8 @@ class EcsEvent(RootModel[dict[str, Any]]):
         for parent, child in (("event", "id"), ("organization", "id")):
             node = self.root.get(parent)
             value = node.get(child) if isinstance(node, dict) else None
+            if value is None:  # rare: a producer that wrote flat dotted keys
+                value = get_field(self.root, f"{parent}.{child}")
             if not isinstance(value, str) or not value:
                 raise ValueError(f"ECS event without {parent}.{child}")
         return self
@@ -84,11 +86,11 @@ class EcsEvent(RootModel[dict[str, Any]]):
 
     @property
     def id(self) -> str:
-        return str(self.root["event"]["id"])
+        return str(get_field(self.root, "event.id"))
 
     @property
     def tenant(self) -> str:
-        return str(self.root["organization"]["id"])
+        return str(get_field(self.root, "organization.id"))
 
     @property
     def timestamp(self) -> datetime:
