@@ -42,6 +42,12 @@ test-integration: $(STAMP)
 test-e2e: $(STAMP)
 	$(PYTEST) tests/e2e -q
 
+up: $(STAMP)
+	$(BIN)/vigie up $(if $(CONFIG),--config $(CONFIG))
+
+down: $(STAMP)
+	$(BIN)/vigie down $(if $(CONFIG),--config $(CONFIG))
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +52,41 @@ def run(config: ConfigOpt = None) -> None:
         typer.echo("\n".join(lines))
 
     asyncio.run(run_embedded(settings, on_ready=announce))
+
+
+@app.command()
+def up(config: ConfigOpt = None) -> None:
+    """Start a local Kafka broker and every service as background processes (see `vigie down`)."""
+    from services.runtime.demo import ensure_demo_config
+    from services.runtime.supervisor import SupervisorError
+    from services.runtime.supervisor import up as start_all
+
+    keys: dict[str, str] = {}
+    if config is None and not os.environ.get("VIGIE_CONFIG"):
+        data_dir = Path(os.environ.get("VIGIE_DATA_DIR", "var/cluster"))
+        config, keys = ensure_demo_config(data_dir, bus_url="kafka://127.0.0.1:9092")
+    settings = _load(config)
+    try:
+        lines = start_all(settings, Path(config or os.environ["VIGIE_CONFIG"]).resolve())
+    except (SupervisorError, OSError, subprocess.CalledProcessError) as exc:
+        typer.secho(f"vigie up failed: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo("\n".join([f"Vigie is up (Kafka {settings.bus.url}). Config: {config}", *lines]))
+    typer.echo("\n".join(f"  API key ({role}): {key}" for role, key in keys.items()))
+
+
+@app.command()
+def down(config: ConfigOpt = None) -> None:
+    """Stop every service started by `vigie up`, then its broker."""
+    from services.runtime.supervisor import down as stop_all
+
+    if config is None and not os.environ.get("VIGIE_CONFIG"):
+        config = Path(os.environ.get("VIGIE_DATA_DIR", "var/cluster")) / "vigie.yaml"
+        if not config.exists():
+            typer.echo("nothing to stop")
+            return
+    stopped = stop_all(_load(config))
+    typer.echo(f"stopped: {', '.join(stopped) or 'no service was running'}; broker stopped")
 
 
 @app.command()

@@ -21,7 +21,9 @@ def _sha256(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def ensure_demo_config(data_dir: Path) -> tuple[Path, dict[str, str]]:
+def ensure_demo_config(
+    data_dir: Path, *, bus_url: str = "memory://"
+) -> tuple[Path, dict[str, str]]:
     """Return the demo config path and its keys (role → key), creating both on first use."""
     data_dir.mkdir(parents=True, exist_ok=True)
     config_path = data_dir / "vigie.yaml"
@@ -32,9 +34,9 @@ def ensure_demo_config(data_dir: Path) -> tuple[Path, dict[str, str]]:
     keys = {tenant: f"vg_{tenant}_{secrets.token_urlsafe(24)}" for tenant, _ in DEMO_TENANTS}
     keys["analyst"] = f"vg_analyst_{secrets.token_urlsafe(24)}"
     config = {
-        "data_dir": str(data_dir),
+        "data_dir": str(data_dir.resolve()),
         "store": {"dsn": f"chdb:///{(data_dir / 'store').resolve().as_posix().lstrip('/')}"},
-        "bus": {"url": "memory://"},
+        "bus": {"url": bus_url},
         "api": {"listen": "127.0.0.1:8000", "cursor_secret": secrets.token_hex(32)},
         "tenants": [
             {
