@@ -92,9 +92,12 @@ def down(config: ConfigOpt = None) -> None:
 @app.command()
 def replay(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    to: Annotated[str, typer.Option("--to", help="tcp://HOST:PORT or udp://HOST:PORT")],
+    to: Annotated[str, typer.Option("--to", help="tcp://, tls:// or udp://HOST:PORT")],
     rate: Annotated[float | None, typer.Option(help="Lines per second (default: as fast as possible).")] = None,
-    framing: Annotated[str, typer.Option(help="TCP framing: newline or octet.")] = "newline",
+    framing: Annotated[str, typer.Option(help="TCP/TLS framing: newline or octet.")] = "newline",
+    ca: Annotated[str | None, typer.Option(help="TLS: CA file to verify the listener.")] = None,
+    cert: Annotated[str | None, typer.Option(help="TLS: client certificate file.")] = None,
+    key: Annotated[str | None, typer.Option(help="TLS: client private key file.")] = None,
 ) -> None:
     """Send a log file line by line to a syslog listener and exit when all is sent."""
     from rich.progress import Progress
@@ -109,7 +112,9 @@ def replay(
             progress.update(task, completed=sent)
 
         try:
-            sent = asyncio.run(send(file, to, rate=rate, framing=framing, progress=advance))
+            sent = asyncio.run(
+                send(file, to, rate=rate, framing=framing, progress=advance, ca=ca, cert=cert, key=key)
+            )
         except (OSError, ValueError) as exc:
             typer.secho(f"replay failed: {exc}", fg="red", err=True)
             raise typer.Exit(1) from exc

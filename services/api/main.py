@@ -35,7 +35,7 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def _bind(listen: str) -> socket.socket:
+def listen_socket(listen: str) -> socket.socket:
     """A listening socket for ``host:port`` (``[v6]:port`` too); bind errors surface here."""
     host, sep, port = listen.rpartition(":")
     if not sep or not port.isdigit():
@@ -45,9 +45,10 @@ def _bind(listen: str) -> socket.socket:
     return socket.create_server((host, int(port)), family=family, backlog=2048)
 
 
-async def serve(app: FastAPI, listen: str, *, stopping: asyncio.Event) -> None:
-    """Serve ``app`` on ``listen`` until ``stopping`` is set, then finish open requests."""
-    sock = _bind(listen)
+async def serve(app: FastAPI, listen: str | socket.socket, *, stopping: asyncio.Event) -> None:
+    """Serve ``app`` on ``listen`` (or a socket from ``listen_socket``, which it then owns)
+    until ``stopping`` is set, then finish open requests."""
+    sock = listen_socket(listen) if isinstance(listen, str) else listen
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

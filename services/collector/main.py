@@ -1,10 +1,17 @@
-"""The collector service: every syslog listener of every tenant, publishing to ``raw.events``.
+"""The collector service: every listener of every tenant, publishing to ``raw.events``.
 
-``build`` checks the listener table (``tenants[*].syslog[*]``: transport, ``listen`` as
-``host:port`` or ``[v6]:port``, source name, format hint) and fails on a clash: two listeners of
-the same transport on the same port whose hosts overlap (equal, or a wildcard covering the
-other; subtler overlaps, such as two names of one host, fail at bind time). Port 0 never
-clashes, so tests bind free ports and read them back with ``bound_addresses``.
+Listeners: ``tenants[*].syslog[*]`` (udp, tcp, tls; dedicated to their tenant, or for tls
+possibly mapping client certificates to tenants), ``shared_listeners[*]`` (the peer address or
+the client certificate decides the tenant) and the HTTP ingest on ``collector.http_listen``
+(bearer tokens from ``tenants[*].http_sources``). Each tenant's ``rate_limit`` is one token
+bucket shared by all of them.
+
+``build`` checks the listener table (transport, ``listen`` as ``host:port`` or ``[v6]:port``,
+source name, format hint, TLS files, tenant maps naming configured tenants) and fails on a
+clash: two listeners on the same UDP or TCP port (tls and http are TCP) whose hosts overlap
+(equal, or a wildcard covering the other; subtler overlaps, such as two names of one host, fail
+at bind time). Port 0 never clashes, so tests bind free ports and read them back with
+``bound_addresses``.
 
 ``run`` binds them all (a port already taken fails with ``BindError`` naming the tenant and
 address), sets ``ready``, serves until ``stop``, then closes the listeners, letting queued and
@@ -14,17 +21,22 @@ already-read records reach the bus for at most ``grace`` seconds.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from itertools import combinations
 
 from services.collector.listeners.emitter import Emitter, ListenerSpec
+from services.collector.listeners.http import HttpIngest, HttpIngestListener, ingest_app
 from services.collector.listeners.syslog_tcp import SyslogTcpListener
 from services.collector.listeners.syslog_udp import SyslogUdpListener
-from services.collector.tenancy import TenantResolver
+from services.collector.ratelimit import RateLimits
+from services.collector.tenancy import HttpBinding, TenantResolver, TokenTable
+from services.collector.tls import server_context
 from services.runtime.bus import Bus
-from services.runtime.settings import Settings
+from services.runtime.settings import Settings, SharedListener, SyslogListener
 
-Listener = SyslogTcpListener | SyslogUdpListener
+Listener = SyslogTcpListener | SyslogUdpListener | HttpIngestListener
+HTTP_SOURCE = "http-ingest"
 # "" and "::" take every address (Linux binds IPv6 wildcards dual-stack); 0.0.0.0 all of IPv4.
 ALL_ADDRESSES = frozenset({"", "::"})
 GRACE_S = 5.0
@@ -97,55 +109,117 @@ async def _bind(listener: Listener) -> None:
         await listener.start()
     except OSError as exc:
         raise BindError(
-            f"tenant {spec.tenant}: cannot listen on {spec.transport} {spec.host}:{spec.port}: "
+            f"{spec.owner}: cannot listen on {spec.transport} {spec.host}:{spec.port}: "
             f"{exc.strerror or exc}"
         ) from exc
 
 
 def build(settings: Settings, bus: Bus) -> Collector:
-    specs = _specs(settings)
-    _check_clashes(specs)
+    configured = _syslog_specs(settings)
+    http = _http_spec(settings)
+    _check_clashes([spec for spec, _ in configured] + ([http] if http else []))
+    limits = _rate_limits(settings)
+    tenants = {t.id for t in settings.tenants}
     listeners: list[Listener] = []
-    for spec in specs:
-        emitter = Emitter(bus, spec, TenantResolver(spec.tenant))
-        if spec.transport == "tcp":
-            max_connections = settings.collector.max_connections
-            listeners.append(SyslogTcpListener(emitter, max_connections=max_connections))
-        else:
-            listeners.append(SyslogUdpListener(emitter))
+    for spec, config in configured:
+        try:
+            listeners.append(_syslog_listener(spec, config, settings, bus, limits, tenants))
+        except ValueError as exc:
+            raise ValueError(f"{spec.owner} on {config.listen}: {exc}") from exc
+    if http:
+        ingest = HttpIngest(
+            bus, _tokens(settings), settings.collector, source=http.source, limits=limits
+        )
+        listeners.append(HttpIngestListener(http, ingest_app(ingest)))
     return Collector(listeners)
 
 
-def _specs(settings: Settings) -> list[ListenerSpec]:
+def _syslog_listener(
+    spec: ListenerSpec,
+    config: SyslogListener,
+    settings: Settings,
+    bus: Bus,
+    limits: RateLimits,
+    tenants: set[str],
+) -> Listener:
+    peers = config.peers if isinstance(config, SharedListener) else {}
+    unknown = set(peers.values()) | set(config.client_tenants.values())
+    if unknown - tenants:
+        raise ValueError(f"unknown tenant(s) {sorted(unknown - tenants)} in its tenant map")
+    resolver = TenantResolver(spec.tenant, peers, certificates=config.client_tenants)
+    emitter = Emitter(bus, spec, resolver, limits=limits)
+    if spec.transport == "udp":
+        return SyslogUdpListener(emitter)
+    tls = None
+    if spec.transport == "tls":
+        assert config.cert and config.key  # checked by SyslogListener
+        tls = server_context(config.cert, config.key, config.client_ca)
+    return SyslogTcpListener(emitter, max_connections=settings.collector.max_connections, tls=tls)
+
+
+def _syslog_specs(settings: Settings) -> list[tuple[ListenerSpec, SyslogListener]]:
+    configured: list[tuple[str | None, SyslogListener]] = [
+        (tenant.id, listener) for tenant in settings.tenants for listener in tenant.syslog
+    ]
+    configured += [(None, listener) for listener in settings.shared_listeners]
     specs = []
-    for tenant in settings.tenants:
-        for listener in tenant.syslog:
-            try:
-                host, port = parse_listen(listener.listen)
-            except ValueError as exc:
-                raise ValueError(f"tenant {tenant.id}: {exc}") from exc
-            specs.append(
-                ListenerSpec(
-                    tenant=tenant.id,
-                    transport=listener.transport,
-                    host=host,
-                    port=port,
-                    source=listener.source_name,
-                    format=listener.format,
-                    max_bytes=settings.collector.max_record_bytes,
-                )
-            )
+    for tenant, listener in configured:
+        try:
+            host, port = parse_listen(listener.listen)
+        except ValueError as exc:
+            owner = f"tenant {tenant}" if tenant else "shared listener"
+            raise ValueError(f"{owner}: {exc}") from exc
+        spec = ListenerSpec(
+            tenant=tenant,
+            transport=listener.transport,
+            host=host,
+            port=port,
+            source=listener.source_name,
+            format=listener.format,
+            max_bytes=settings.collector.max_record_bytes,
+        )
+        specs.append((spec, listener))
     return specs
+
+
+def _rate_limits(settings: Settings) -> RateLimits:
+    rates = {t.id: t.rate_limit for t in settings.tenants if t.rate_limit}
+    return RateLimits(
+        {tenant: (rate.events_per_second, rate.burst) for tenant, rate in rates.items()},
+        now=time.monotonic,
+    )
+
+
+def _http_spec(settings: Settings) -> ListenerSpec | None:
+    if not settings.collector.http_listen:
+        return None
+    host, port = parse_listen(settings.collector.http_listen)
+    max_bytes = settings.collector.max_record_bytes
+    return ListenerSpec(None, "http", host, port, HTTP_SOURCE, None, max_bytes)
+
+
+def _tokens(settings: Settings) -> TokenTable:
+    return TokenTable(
+        (digest, HttpBinding(tenant.id, source.name, source.format))
+        for tenant in settings.tenants
+        for source in tenant.http_sources
+        for digest in source.tokens_sha256
+    )
 
 
 def _check_clashes(specs: list[ListenerSpec]) -> None:
     for a, b in combinations(specs, 2):
-        same_port = a.transport == b.transport and a.port == b.port != 0
+        same_port = _protocol(a) == _protocol(b) and a.port == b.port != 0
         if same_port and _overlap(a.host, b.host):
             raise ValueError(
-                f"syslog listeners clash: tenant {a.tenant} and tenant {b.tenant} both listen "
-                f"on {a.transport} port {a.port} ({a.host or '*'} / {b.host or '*'})"
+                f"listeners clash: {a.owner} and {b.owner} both listen "
+                f"on {_protocol(a)} port {a.port} ({a.host or '*'} / {b.host or '*'})"
             )
+
+
+def _protocol(spec: ListenerSpec) -> str:
+    """The socket a listener binds: TLS and HTTP listen on TCP ports."""
+    return "udp" if spec.transport == "udp" else "tcp"
 
 
 def _overlap(a: str, b: str) -> bool:

@@ -4,6 +4,9 @@
   their encoding. Empty lines are skipped: they are not records (the collector ignores them too).
 - TCP: ``framing="newline"`` sends ``LINE LF``, ``"octet"`` sends ``LEN SP LINE`` (RFC 6587).
   A line holding a NUL is not sent in newline framing, where NUL ends a frame; use octet.
+- TLS (``tls://``, RFC 5425): TCP framing over TLS; the server is verified against ``ca`` (the
+  system store when None) and its host name; ``cert`` and ``key`` are the client certificate a
+  listener with ``client_ca`` requires. ``ca``/``cert``/``key`` apply to tls only.
 - UDP: one datagram per line; a line longer than a datagram can carry (65507 octets over IPv4,
   65527 over IPv6) is not sent. UDP has no flow control: without ``rate`` a fast sender can
   overrun a receiver in another process, so give a rate there.
@@ -12,33 +15,41 @@
 - ``rate`` is in lines per second, paced from the start so sleeps do not drift.
 - TCP ends with a half-close and waits (up to ``CLOSE_TIMEOUT_S``) for the listener to close:
   the Vigie collector does so only after publishing all it read, so when ``replay`` returns every
-  line has reached the bus. Returns the number of lines sent.
-- A bad target or framing raises ValueError; a refused connection raises OSError.
+  line has reached the bus. TLS cannot half-close: it ends with close_notify and returns once
+  the listener has answered it, i.e. has read every line, possibly before publishing them all.
+  Returns the number of lines sent.
+- A bad target, framing or TLS file raises ValueError; a refused connection or a failed
+  handshake raises OSError. A TLS listener refuses an unknown client certificate only after the
+  handshake, by closing: seen as ConnectionError when it happens before the last line is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from services.collector.tls import client_context
+
 log = logging.getLogger(__name__)
 
 FRAMINGS = ("newline", "octet")
+TRANSPORTS = ("tcp", "tls", "udp")
 UDP_MAX = {4: 65507, 6: 65527}
 FLUSH_BYTES = 64 * 1024
 CLOSE_TIMEOUT_S = 30.0
 
 
 def parse_target(target: str) -> tuple[str, str, int]:
-    """``tcp://HOST:PORT`` or ``udp://[V6]:PORT`` → (transport, host, port)."""
+    """``tcp://HOST:PORT``, ``tls://HOST:PORT`` or ``udp://[V6]:PORT`` → (transport, host, port)."""
     scheme, sep, rest = target.partition("://")
     host, colon, port = rest.rpartition(":")
-    if scheme not in ("tcp", "udp") or not sep or not colon or not host or not port.isdigit():
-        raise ValueError(f"target {target!r} is not tcp://HOST:PORT or udp://HOST:PORT")
+    if scheme not in TRANSPORTS or not sep or not colon or not host or not port.isdigit():
+        raise ValueError(f"target {target!r} is not tcp://HOST:PORT, tls://… or udp://…")
     return scheme, host.removeprefix("[").removesuffix("]"), int(port)
 
 
@@ -65,20 +76,26 @@ async def replay(
     framing: str = "newline",
     progress: Callable[[int], None] | None = None,
     on_error: Callable[[str], None] | None = None,
+    ca: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
 ) -> int:
     transport, host, port = parse_target(target)
     if framing not in FRAMINGS:
         raise ValueError(f"framing {framing!r} is not one of {', '.join(FRAMINGS)}")
     if transport == "udp" and framing != "newline":
-        raise ValueError("framing applies to tcp only: udp sends one line per datagram")
+        raise ValueError("framing applies to tcp and tls only: udp sends one line per datagram")
+    if transport != "tls" and (ca or cert or key):
+        raise ValueError("ca, cert and key apply to tls:// targets only")
     if rate is not None and rate <= 0:
         raise ValueError("rate must be a positive number of lines per second")
     report = on_error or (lambda message: log.warning(message))
     pacer = _Pacer(rate)
-    if transport == "tcp":
-        sender: _TcpSender | _UdpSender = await _TcpSender.open(host, port, framing)
+    if transport == "udp":
+        sender: _TcpSender | _UdpSender = await _UdpSender.open(host, port)
     else:
-        sender = await _UdpSender.open(host, port)
+        tls = client_context(ca, cert, key) if transport == "tls" else None
+        sender = await _TcpSender.open(host, port, framing, tls)
     sent = number = 0
     try:
         for number, line in read_lines(path):
@@ -122,8 +139,10 @@ class _TcpSender:
         self._buffer = bytearray()
 
     @classmethod
-    async def open(cls, host: str, port: int, framing: str) -> _TcpSender:
-        reader, writer = await asyncio.open_connection(host, port)
+    async def open(
+        cls, host: str, port: int, framing: str, tls: ssl.SSLContext | None = None
+    ) -> _TcpSender:
+        reader, writer = await asyncio.open_connection(host, port, ssl=tls)
         return cls(reader, writer, framing)
 
     def problem(self, line: bytes) -> str | None:
@@ -139,8 +158,9 @@ class _TcpSender:
     async def finish(self, report: Callable[[str], None]) -> None:
         """Flush, half-close, and wait for the listener to close after reading everything."""
         await self._flush()
-        if self._writer.can_write_eof():
-            self._writer.write_eof()
+        if not self._writer.can_write_eof():
+            return  # TLS: close() sends close_notify and waits for the listener's
+        self._writer.write_eof()
         try:
             async with asyncio.timeout(CLOSE_TIMEOUT_S):
                 while await self._reader.read(FLUSH_BYTES):
@@ -156,6 +176,8 @@ class _TcpSender:
             await self._writer.wait_closed()
 
     async def _flush(self) -> None:
+        if self._reader.at_eof():
+            raise ConnectionResetError("the listener closed the connection (refused?)")
         if self._buffer:
             self._writer.write(bytes(self._buffer))
             self._buffer.clear()

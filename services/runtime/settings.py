@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -49,21 +49,82 @@ class RulesSettings(Section):
 
 
 class SyslogListener(Section):
-    transport: Literal["udp", "tcp"]
+    """A syslog listener; ``tls`` (RFC 5425) needs ``cert`` and ``key``.
+
+    With ``client_ca`` a TLS listener requires and verifies client certificates; with
+    ``client_tenants`` (certificate CN or SAN DNS name → tenant id) the certificate decides the
+    tenant of the connection and a certificate outside the map is refused.
+    """
+
+    transport: Literal["udp", "tcp", "tls"]
     listen: str
     source: str | None = None
     format: str = "syslog"
     timezone: str = "UTC"
+    cert: str | None = None
+    key: str | None = None
+    client_ca: str | None = None
+    client_tenants: dict[str, str] = Field(default_factory=dict)
 
     @property
     def source_name(self) -> str:
         return self.source or f"syslog-{self.transport}:{self.listen}"
+
+    @model_validator(mode="after")
+    def _tls_fields(self) -> SyslogListener:
+        if self.transport != "tls":
+            if self.cert or self.key or self.client_ca or self.client_tenants:
+                raise ValueError("cert, key, client_ca and client_tenants apply to tls only")
+        elif not (self.cert and self.key):
+            raise ValueError("a tls listener needs cert and key")
+        elif self.client_tenants and not self.client_ca:
+            # Only a certificate verified against a CA may name a tenant.
+            raise ValueError("client_tenants needs client_ca")
+        return self
+
+
+class SharedListener(SyslogListener):
+    """A listener of several tenants: the peer address (``peers``: CIDR → tenant id) or the
+    TLS client certificate (``client_tenants``) decides the tenant; exactly one of the two."""
+
+    peers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_map(self) -> SharedListener:
+        if bool(self.peers) == bool(self.client_tenants):
+            raise ValueError("a shared listener needs either peers or client_tenants (not both)")
+        return self
+
+
+class RateLimit(Section):
+    """Token bucket: ``events_per_second`` sustained, ``burst`` events at once."""
+
+    events_per_second: float = Field(gt=0)
+    burst: int = Field(ge=1)
+
+
+class HttpSource(Section):
+    """An HTTP ingest source: its bearer tokens (SHA-256, hex) decide tenant, source and format
+    (a normalizer ``PARSERS`` key such as ``okta`` or ``suricata``: no default, JSON has many)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
+    format: str
+    tokens_sha256: list[str] = Field(min_length=1)
+
+    @field_validator("tokens_sha256")
+    @classmethod
+    def _hex_digests(cls, digests: list[str]) -> list[str]:
+        if any(len(d) != 64 or d.strip("0123456789abcdefABCDEF") for d in digests):
+            raise ValueError("tokens_sha256 holds SHA-256 digests in hex (64 characters)")
+        return [d.lower() for d in digests]
 
 
 class TenantSettings(Section):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     name: str | None = None
     syslog: list[SyslogListener] = Field(default_factory=list)
+    http_sources: list[HttpSource] = Field(default_factory=list)
+    rate_limit: RateLimit | None = None
     api_keys_sha256: list[str] = Field(default_factory=list)
     retention_days: int = Field(default=365, ge=1, le=3650)
     disabled_rules: list[str] = Field(default_factory=list)
@@ -72,6 +133,12 @@ class TenantSettings(Section):
 class CollectorSettings(Section):
     max_record_bytes: int = Field(default=64 * 1024, ge=256)
     max_connections: int = Field(default=1024, ge=1)
+    # HTTP ingest; an empty address disables it.
+    http_listen: str = ""
+    http_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    http_max_decoded_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    http_max_concurrent: int = Field(default=8, ge=1)
+    http_publish_timeout_seconds: float = Field(default=2.0, gt=0)
 
 
 class NormalizerSettings(Section):
@@ -101,6 +168,7 @@ class Settings(BaseSettings):
     ops: OpsSettings = OpsSettings()
     rules: RulesSettings = RulesSettings()
     tenants: list[TenantSettings] = Field(default_factory=list)
+    shared_listeners: list[SharedListener] = Field(default_factory=list)
     analyst_keys_sha256: list[str] = Field(default_factory=list)
     collector: CollectorSettings = CollectorSettings()
     normalizer: NormalizerSettings = NormalizerSettings()

@@ -1,10 +1,14 @@
 """Syslog over UDP (RFC 5426): one datagram is one record.
 
-UDP cannot be paused, so datagrams wait in a bounded queue (count and bytes) between the socket
-callback and the task that publishes them in batches. A datagram arriving while the queue is full
-is dropped and counted in ``vigie_collector_dropped_total{reason="queue_full"}``. The socket asks
-for a large receive buffer to ride out bursts; what the kernel itself drops when that buffer
-overflows is visible only in the host's UDP counters (``/proc/net/snmp`` RcvbufErrors).
+The tenant of each datagram is resolved on arrival (listener tenant or peer address map). UDP
+cannot be paused, so a datagram is refused on arrival when no tenant owns its sender
+(``unknown_peer``), when the queue is full (``queue_full``) or when its tenant's rate limit is
+exceeded (``rate_limited``): counted in ``vigie_collector_dropped_total{reason}`` and in
+``vigie_collector_refused_total{tenant,source,reason}``. Accepted datagrams wait in a bounded
+queue (count and bytes) between the socket callback and the task that publishes them in
+batches. The socket asks for a large receive buffer to ride out bursts; what the kernel itself
+drops when that buffer overflows is visible only in the host's UDP counters (``/proc/net/snmp``
+RcvbufErrors).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ QUEUE_BYTES = 32 * 1024 * 1024
 BATCH = 500
 RECEIVE_BUFFER = 4 * 1024 * 1024
 
-Queued = tuple[Frame, Any, datetime]
+Queued = tuple[Frame, str, Any, datetime]
 
 
 def _utcnow() -> datetime:
@@ -96,13 +100,22 @@ class SyslogUdpListener:
             await self._publisher
 
     def _received(self, data: bytes, addr: Any) -> None:
+        tenant = self._emitter.tenant_of(addr)
         frame = datagram_frame(data, self.spec.max_bytes)
         size = len(frame.data)
-        if self._queue.full() or self._queued_bytes + size > self._queue_bytes:
-            self._emitter.dropped("queue_full")
-            return
-        self._queued_bytes += size
-        self._queue.put_nowait((frame, addr, self._now()))
+        if tenant is None:
+            self._refuse("unknown_peer", None)
+        elif self._queue.full() or self._queued_bytes + size > self._queue_bytes:
+            self._refuse("queue_full", tenant)
+        elif self._emitter.admit(tenant, 1) > 0:
+            self._refuse("rate_limited", tenant)
+        else:
+            self._queued_bytes += size
+            self._queue.put_nowait((frame, tenant, addr, self._now()))
+
+    def _refuse(self, reason: str, tenant: str | None) -> None:
+        self._emitter.dropped(reason)
+        self._emitter.refused(reason, tenant)
 
     async def _publish_forever(self) -> None:
         while True:
@@ -114,14 +127,13 @@ class SyslogUdpListener:
                 await self._publish(batch)
             finally:
                 self._in_flight = 0
-                self._queued_bytes -= sum(len(frame.data) for frame, _, _ in batch)
+                self._queued_bytes -= sum(len(queued[0].data) for queued in batch)
                 for _ in batch:
                     self._queue.task_done()
 
     async def _publish(self, batch: list[Queued]) -> None:
         try:
-            records = [self._emitter.outgoing(frame, addr, at) for frame, addr, at in batch]
-            await self._emitter.publish([r for r in records if r is not None])
+            await self._emitter.publish([self._emitter.outgoing(*queued) for queued in batch])
         except Exception as exc:  # noqa: BLE001 - count the batch, keep listening
             log.error("udp publish failed", extra={"source": self.spec.source, "error": repr(exc)})
             self._emitter.dropped("publish_failed", len(batch))

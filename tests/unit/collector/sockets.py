@@ -7,6 +7,8 @@ import base64
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from prometheus_client import REGISTRY
+
 from schemas.codec import decode
 from schemas.raw import RawEvent
 from services.collector.main import Collector
@@ -53,3 +55,11 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.01)
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def address(collector: Collector, source: str) -> tuple[str, int]:
+    return next(b.address for b in collector.bound_addresses() if b.source == source)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 
 from schemas import topics
 from schemas.codec import decode
@@ -17,12 +16,20 @@ from schemas.dlq import DeadLetter
 from schemas.raw import RawEvent
 from services.collector.listeners.emitter import Emitter, ListenerSpec
 from services.collector.listeners.syslog_udp import SyslogUdpListener
-from services.collector.main import BindError, Collector, build, parse_listen
+from services.collector.main import BindError, build, parse_listen
 from services.collector.replay import replay
 from services.collector.tenancy import TenantResolver
 from services.runtime.memory_bus import MemoryBus
 from services.runtime.settings import BusSettings, Settings
-from tests.unit.collector.sockets import collect, events, payload, running, until
+from tests.unit.collector.sockets import (
+    address,
+    collect,
+    events,
+    metric,
+    payload,
+    running,
+    until,
+)
 
 MAX = 256
 
@@ -58,10 +65,6 @@ def two_tenants(**collector: int) -> Settings:
     )
 
 
-def address(collector: Collector, source: str) -> tuple[str, int]:
-    return next(b.address for b in collector.bound_addresses() if b.source == source)
-
-
 async def tcp_send(addr: tuple[str, int], pieces: list[bytes]) -> str:
     """Send pieces as separate writes, close, and return the local "ip:port"."""
     reader, writer = await asyncio.open_connection(*addr)
@@ -84,10 +87,6 @@ async def udp_send(addr: tuple[str, int], datagrams: list[bytes]) -> str:
             await asyncio.sleep(0)
         ip, port = sock.getsockname()
     return f"{ip}:{port}"
-
-
-def metric(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def test_collector_delivers_every_line_of_both_tenants(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ async def tcp_sink(received: list[bytes]) -> asyncio.Server:
         ("tcp://127.0.0.1:5514", ("tcp", "127.0.0.1", 5514)),
         ("udp://[::1]:514", ("udp", "::1", 514)),
         ("udp://localhost:0", ("udp", "localhost", 0)),
+        ("tls://[2001:db8::1]:6514", ("tls", "2001:db8::1", 6514)),
         ("http://127.0.0.1:5514", None),
         ("tcp://127.0.0.1", None),
         ("tcp://:5514", None),
@@ -138,9 +139,13 @@ async def test_replay_paces_lines_at_the_given_rate(tmp_path: Path) -> None:
     ("target", "options", "message"),
     [
         ("tcp://127.0.0.1:9", {"framing": "lf"}, "framing 'lf'"),
-        ("udp://127.0.0.1:9", {"framing": "octet"}, "framing applies to tcp only"),
+        ("udp://127.0.0.1:9", {"framing": "octet"}, "framing applies to tcp and tls only"),
         ("tcp://127.0.0.1:9", {"rate": 0}, "rate must be a positive"),
         ("ftp://127.0.0.1:9", {}, "is not tcp://"),
+        ("tcp://127.0.0.1:9", {"ca": "ca.pem"}, "apply to tls:// targets only"),
+        ("udp://127.0.0.1:9", {"cert": "c.pem"}, "apply to tls:// targets only"),
+        ("tls://127.0.0.1:9", {"key": "k.pem"}, "needs its certificate"),
+        ("tls://127.0.0.1:9", {"ca": "/nonexistent/ca.pem"}, "cannot load CA certificates"),
     ],
 )
 async def test_replay_rejects_bad_arguments(
