@@ -21,8 +21,9 @@ Timestamps without an offset are read in the source's timezone: ``timezones[raw.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from schemas import topics
@@ -36,12 +37,17 @@ from services.normalizer.parsers.base import utc_iso
 STAGE = "normalizer"
 DEFAULT_FORMAT = "syslog"
 MAX_ERROR_CHARS = 2000
+_OFFSET = re.compile(r"([+-])(0[0-9]|1[0-4]):([0-5][0-9])")
 
 
 def zone(name: str) -> tzinfo:
-    """The tzinfo for an IANA name; ``ValueError`` for an unknown one (a configuration error)."""
+    """The tzinfo for an IANA name or a ``+HH:MM`` offset; ``ValueError`` for an unknown one."""
     if name.upper() in ("UTC", "Z", "ETC/UTC"):
         return UTC  # the identity object lets timestamp parsing skip the conversion
+    if offset := _OFFSET.fullmatch(name):  # a device set to a fixed offset (Elastic's tz_offset)
+        sign, hours, minutes = offset.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        return timezone(-delta if sign == "-" else delta)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
