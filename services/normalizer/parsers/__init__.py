@@ -10,7 +10,26 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.normalizer.parsers import linux_auth, syslog
+from services.normalizer.parsers import (
+    auditd,
+    azure_signin,
+    cef,
+    checkpoint,
+    cisco_asa,
+    cloudtrail,
+    fortigate,
+    leef,
+    linux_auth,
+    m365_audit,
+    okta,
+    paloalto,
+    pfsense,
+    sophos,
+    suricata,
+    syslog,
+    windows,
+    zeek,
+)
 from services.normalizer.parsers.base import (
     Doc,
     ParseContext,
@@ -37,6 +56,32 @@ PROGRAMS: dict[str, ProgramParser] = {
 
 PARSERS: dict[str, Parser] = {
     "syslog": partial(syslog.parse, programs=PROGRAMS),
+    "cloudtrail": cloudtrail.parse,
+    "azure_signin": azure_signin.parse,
+    "okta": okta.parse,
+    "m365_audit": m365_audit.parse,
+    "paloalto": paloalto.parse,
+    "panos": paloalto.parse,
+    "suricata": suricata.parse,
+    "zeek": zeek.parse,
+    "zeek.conn": partial(zeek.parse, log="conn"),
+    "zeek.dns": partial(zeek.parse, log="dns"),
+    "zeek.http": partial(zeek.parse, log="http"),
+    "zeek.ssl": partial(zeek.parse, log="ssl"),
+    "zeek.files": partial(zeek.parse, log="files"),
+    "zeek.notice": partial(zeek.parse, log="notice"),
+    "zeek.weird": partial(zeek.parse, log="weird"),
+    "zeek.ssh": partial(zeek.parse, log="ssh"),
+    "zeek.x509": partial(zeek.parse, log="x509"),
+    "cef": cef.parse,
+    "leef": leef.parse,
+    "fortigate": fortigate.parse,
+    "cisco_asa": cisco_asa.parse,
+    "pfsense": pfsense.parse,
+    "checkpoint": checkpoint.parse,
+    "sophos": sophos.parse,
+    "windows": windows.parse,
+    "auditd": auditd.parse,
 }
 
 __all__ = ["PARSERS", "PROGRAMS", "Doc", "ParseContext", "ParseError", "Parser", "ProgramParser"]

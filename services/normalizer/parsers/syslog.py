@@ -66,11 +66,25 @@ def parse(text: str, ctx: ParseContext, *, programs: Mapping[str, ProgramParser]
     return [doc]
 
 
-def _apply_program(doc: Doc, app: str, message: str, programs: Mapping[str, ProgramParser]) -> None:
+def split_header(text: str, ctx: ParseContext) -> tuple[Doc, str]:
+    """The header fields of ``text`` (no ``event``, no ``message``) and the message after them,
+    for formats that arrive with or without a syslog header in front of their own payload."""
+    doc = _rfc5424(text, header, ctx) if (header := _RFC5424.match(text)) else _rfc3164(text, ctx)
+    return doc, doc.pop("message", "")
+
+
+def unwrap_repeated(message: str) -> tuple[int | None, str]:
+    """``(N, inner)`` for rsyslog's ``message repeated N times: [ inner ]``, else ``(None, it)``."""
     repeated = _REPEATED.fullmatch(message) if message.startswith(_REPEAT_PREFIXES) else None
-    if repeated:
-        doc["vigie"] = {"repeat_count": int(repeated.group(1))}
-        message = repeated.group(2) or message
+    if repeated is None:
+        return None, message
+    return int(repeated.group(1)), repeated.group(2) or message
+
+
+def _apply_program(doc: Doc, app: str, message: str, programs: Mapping[str, ProgramParser]) -> None:
+    count, message = unwrap_repeated(message)
+    if count is not None:
+        doc["vigie"] = {"repeat_count": count}
     program = _program(app, message, programs)
     if program is not None:
         for key, value in program(app, message).items():

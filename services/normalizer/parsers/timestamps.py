@@ -128,3 +128,17 @@ def _with_fraction(seconds: str | None, frac: str | None) -> str | None:
     if seconds is None:
         return None
     return f"{seconds}.{frac}Z" if frac else f"{seconds}Z"
+
+
+def parse_epoch(value: str) -> str | None:
+    """Digits since the Unix epoch as UTC, the unit read from the length (as devices write them):
+    up to 11 digits seconds, 12-13 milliseconds, 14-16 microseconds, 17-19 nanoseconds."""
+    if not (value.isdigit() and value.isascii()) or not 0 < len(value) <= 19:
+        return None
+    scale = 0 if len(value) <= 11 else 3 if len(value) <= 13 else 6 if len(value) <= 16 else 9
+    seconds, frac = (value[:-scale], value[-scale:]) if scale else (value, None)
+    try:
+        moment = datetime.fromtimestamp(int(seconds or "0"), UTC).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return _with_fraction(moment.isoformat(), frac)
