@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from schemas.action import ActionRequest, ActionResult
 from schemas.alert import Alert, Level
@@ -50,13 +50,27 @@ class ActionPage(BaseModel):
 
 
 class SourceItem(BaseModel):
+    """One source's log quality (figures and rules in ``services/api/quality.py``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     tenant: str
     source: str
     received: int
     parsed: int
     failed: int
     truncated: int
+    first_seen: UtcDatetime | None
     last_seen: UtcDatetime | None
+    eps_1m: float
+    eps_15m: float
+    parse_failure_rate: float | None
+    clock_skew_seconds: float | None
+    clock_skew_p95_seconds: float | None
+    silent_for_seconds: float | None
+    silence_threshold_seconds: float
+    silence_threshold_basis: Literal["configured", "learned", "default"]
+    status: Literal["ok", "silent", "never_seen"]
 
 
 class SourceList(BaseModel):

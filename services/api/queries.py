@@ -149,24 +149,148 @@ def get_event(scope: TenantScope, event_id: str) -> Query:
     return _one("events", scope, event_id)
 
 
-def sources(scope: TenantScope) -> Query:
-    """Per tenant and source: raw records received, of them parsed, failed and truncated."""
-    where = _Where(scope)
-    sql = f"""
-        SELECT tenant, source, sum(received) AS received, sum(parsed) AS parsed,
-               sum(failed) AS failed, sum(truncated) AS truncated, max(last_seen) AS last_seen
-        FROM (
-            SELECT tenant, source, toUInt64(uniqExact(id)) AS received, toUInt64(0) AS parsed,
-                   toUInt64(0) AS failed, toUInt64(uniqExactIf(id, truncated = 1)) AS truncated,
-                   CAST(max(received_at) AS Nullable(DateTime64(3, 'UTC'))) AS last_seen
-            FROM raw_index WHERE {where} GROUP BY tenant, source
-            UNION ALL
-            SELECT tenant, source, 0, toUInt64(uniqExact(raw_id)), 0, 0, NULL
-            FROM events WHERE {where} AND raw_id != '' GROUP BY tenant, source
-            UNION ALL
-            SELECT tenant, source, 0, 0, toUInt64(uniqExact(record_id)), 0, NULL
-            FROM dead_letters WHERE {where} AND stage = 'normalizer' GROUP BY tenant, source
-        )
-        GROUP BY tenant, source ORDER BY tenant, source
+# The per-source statistics: column → (type, how the rows of the branches below combine).
+# Each branch fills the columns it knows and leaves the others NULL, which the combining
+# aggregates skip.
+SOURCE_STATS: dict[str, tuple[str, str]] = {
+    "received": ("UInt64", "sum"),
+    "parsed": ("UInt64", "sum"),
+    "failed": ("UInt64", "sum"),
+    "truncated": ("UInt64", "sum"),
+    "received_1m": ("UInt64", "sum"),
+    "received_15m": ("UInt64", "sum"),
+    "gaps": ("UInt64", "sum"),
+    "first_seen": ("DateTime64(3, 'UTC')", "min"),
+    "last_seen": ("DateTime64(3, 'UTC')", "max"),
+    "clock_skew_seconds": ("Float64", "max"),
+    "clock_skew_p95_seconds": ("Float64", "max"),
+    "typical_gap_seconds": ("Float64", "max"),
+}
+
+
+def _branch(given: dict[str, str], rest: str) -> str:
+    columns = ", ".join(
+        f"CAST({given.get(name, 'NULL')} AS Nullable({kind})) AS {name}"
+        for name, (kind, _) in SOURCE_STATS.items()
+    )
+    return f"SELECT tenant, source, {columns} {rest}"
+
+
+def _combined(name: str, how: str) -> str:
+    return f"ifNull({how}({name}), 0) AS {name}" if how == "sum" else f"{how}({name}) AS {name}"
+
+
+_UNTIL_NOW = f"received_at <= {_instant('now_ms')}"
+
+
+def _raw_branch(where: _Where) -> str:
+    def recent(since: str) -> str:
+        return f"uniqExactIf(id, received_at > {_instant(since)} AND {_UNTIL_NOW})"
+
+    given = {
+        "received": "uniqExact(id)",
+        "truncated": "uniqExactIf(id, truncated = 1)",
+        "first_seen": "min(received_at)",
+        "last_seen": "max(received_at)",
+        "received_1m": recent("since_1m_ms"),
+        "received_15m": recent("since_15m_ms"),
+    }
+    return _branch(given, f"FROM raw_index WHERE {where} GROUP BY tenant, source")
+
+
+def _event_branches(where: _Where) -> list[str]:
+    skew = "(toUnixTimestamp64Milli(timestamp) - toUnixTimestamp64Milli(ingested)) / 1000"
+    recent = f"ingested > {_instant('skew_since_ms')} AND ingested <= {_instant('now_ms')}"
+    return [
+        _branch(
+            {"parsed": "uniqExact(raw_id)"},
+            f"FROM events WHERE {where} AND raw_id != '' GROUP BY tenant, source",
+        ),
+        _branch(
+            {
+                "clock_skew_seconds": f"quantile(0.5)({skew})",
+                "clock_skew_p95_seconds": f"quantile(0.95)({skew})",
+            },
+            f"FROM events WHERE {where} AND {recent} GROUP BY tenant, source",
+        ),
+        _branch(
+            {"failed": "uniqExact(record_id)"},
+            f"FROM dead_letters WHERE {where} AND stage = 'normalizer' GROUP BY tenant, source",
+        ),
+    ]
+
+
+def _learning_branch(where: _Where) -> str:
+    minute = "toInt64(toUnixTimestamp(toStartOfMinute(received_at))) AS minute"
+    active = (
+        f"SELECT DISTINCT tenant, source, {minute} FROM raw_index "
+        f"WHERE {where} AND received_at > {_instant('learn_since_ms')} AND {_UNTIL_NOW}"
+    )
+    gaps = "arrayPopFront(arrayDifference(arraySort(groupArray(minute))))"
+    given = {
+        "gaps": "count() - 1",
+        "typical_gap_seconds": f"arrayReduce('quantileExact(0.5)', {gaps})",
+    }
+    return _branch(given, f"FROM ({active}) GROUP BY tenant, source")
+
+
+def _per_source(where: _Where, branches: list[str], times: dict[str, int]) -> Query:
+    combined = ", ".join(_combined(name, how) for name, (_, how) in SOURCE_STATS.items())
+    sql = (
+        f"SELECT tenant, source, {combined} FROM ({' UNION ALL '.join(branches)}) "
+        "GROUP BY tenant, source ORDER BY tenant, source"
+    )
+    return Query(sql, {**where.parameters, **times})
+
+
+def sources(
+    scope: TenantScope, *, now: datetime, learning_seconds: int, skew_window_seconds: int
+) -> Query:
+    """Per tenant and source, every figure of ``quality.SourceStats`` (windows end at ``now``).
+
+    ``received``, ``parsed``, ``failed`` and ``truncated`` count distinct raw records since the
+    start (received; of them, those that gave an ECS event, that the normalizer dead-lettered,
+    that were cut at the size limit); ``received_1m`` / ``received_15m`` those received in the
+    last 60 / 900 s. ``clock_skew_*`` are the median and 95th percentile of ``timestamp -
+    ingested`` (seconds, signed) over the events ingested in the last ``skew_window_seconds``.
+    ``gaps`` and ``typical_gap_seconds`` are the number and the median (the upper one for an
+    even number) of the intervals between consecutive minutes holding at least one record in
+    the last ``learning_seconds``. Only narrow columns are read, never ``doc`` or a payload.
     """
+    where = _Where(scope)
+    now_ms = epoch_ms(now)
+    times = {
+        "now_ms": now_ms,
+        "since_1m_ms": now_ms - 60_000,
+        "since_15m_ms": now_ms - 900_000,
+        "skew_since_ms": now_ms - skew_window_seconds * 1000,
+        "learn_since_ms": now_ms - learning_seconds * 1000,
+    }
+    branches = [_raw_branch(where), *_event_branches(where), _learning_branch(where)]
+    return _per_source(where, branches, times)
+
+
+def source_activity(scope: TenantScope, *, now: datetime, learning_seconds: int) -> Query:
+    """What the silence rule needs of each source: ``first_seen``, ``last_seen``, ``gaps`` and
+    ``typical_gap_seconds`` as in ``sources``, the counts left at 0. It counts no distinct ids,
+    so it stays cheap enough to run every minute over every tenant."""
+    where = _Where(scope)
+    now_ms = epoch_ms(now)
+    times = {"now_ms": now_ms, "learn_since_ms": now_ms - learning_seconds * 1000}
+    seen = {"first_seen": "min(received_at)", "last_seen": "max(received_at)"}
+    branches = [
+        _branch(seen, f"FROM raw_index WHERE {where} GROUP BY tenant, source"),
+        _learning_branch(where),
+    ]
+    return _per_source(where, branches, times)
+
+
+def latest_alerts(scope: TenantScope, rule_id: str) -> Query:
+    """The alert of ``rule_id`` with the latest ``first_seen`` for each tenant and group."""
+    where = _Where(scope)
+    where.add("rule_id = {rule_id:String}", rule_id=rule_id)
+    sql = (
+        f"SELECT doc FROM alerts FINAL WHERE {where} "
+        "ORDER BY first_seen DESC, id DESC LIMIT 1 BY tenant, group_json"
+    )
     return Query(sql, where.parameters)

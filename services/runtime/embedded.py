@@ -65,12 +65,12 @@ async def run_embedded(
     store = Store(settings.store_dsn)
     await store.start()
     async with httpx.AsyncClient() as client:
-        app, sink = api_main.build(settings, bus, store)
+        app, api_workers = api_main.build(settings, bus, store)
         pipeline: list[Service] = [
             normalizer_main.build(settings, bus),
             correlator_main.build(settings, bus),
             responder_main.build(settings, bus, client=client),
-            sink,
+            api_workers,
         ]
         collector = collector_main.build(settings, bus)
         tasks = [asyncio.create_task(s.run(), name=s.stage) for s in pipeline]

@@ -58,8 +58,8 @@ async def _build(
     store = Store(settings.store_dsn)
     await store.start()
     stack.push_async_callback(store.close)
-    app, sink = build_api(settings, bus, store)
-    return sink, app
+    app, workers = build_api(settings, bus, store)
+    return workers, app
 
 
 async def run_service(name: str, settings: Settings, *, ops_listen: str | None = None) -> None:

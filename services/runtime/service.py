@@ -7,7 +7,9 @@ from typing import Protocol
 
 class Service(Protocol):
     stage: str
-    ready: bool
+
+    @property
+    def ready(self) -> bool: ...  # read by the runners only: an attribute or a property
 
     async def run(self) -> None: ...
     def stop(self) -> None: ...

@@ -14,6 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from schemas.alert import Level
+
 
 class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -119,6 +121,13 @@ class HttpSource(Section):
         return [d.lower() for d in digests]
 
 
+class SourceQuality(Section):
+    """Log-quality settings of one source of a tenant; listing a source here also tells that
+    it is expected to send. ``silence_after_seconds`` overrides the learned silence threshold."""
+
+    silence_after_seconds: int | None = Field(default=None, ge=1)
+
+
 class TenantSettings(Section):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     name: str | None = None
@@ -128,6 +137,7 @@ class TenantSettings(Section):
     api_keys_sha256: list[str] = Field(default_factory=list)
     retention_days: int = Field(default=365, ge=1, le=3650)
     disabled_rules: list[str] = Field(default_factory=list)
+    sources: dict[str, SourceQuality] = Field(default_factory=dict)
 
 
 class CollectorSettings(Section):
@@ -155,6 +165,25 @@ class ResponderSettings(Section):
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class QualitySettings(Section):
+    """Log-quality monitoring in the API process (rule in ``services/api/quality.py``).
+
+    Every ``interval_seconds`` a source silent for longer than its threshold raises an alert of
+    ``level``. The threshold is the source's ``silence_after_seconds`` when configured, else
+    ``max(min_silence_seconds, gap_factor x its median gap between active minutes over the last
+    learning_hours)`` once ``min_gaps`` gaps are known, else ``default_silence_seconds``.
+    """
+
+    interval_seconds: float = Field(default=60.0, gt=0)
+    level: Level = "medium"
+    min_silence_seconds: int = Field(default=300, ge=1)
+    gap_factor: float = Field(default=10.0, gt=0)
+    min_gaps: int = Field(default=3, ge=1)
+    default_silence_seconds: int = Field(default=3600, ge=1)
+    learning_hours: int = Field(default=24, ge=1, le=24 * 31)
+    skew_window_seconds: int = Field(default=3600, ge=60)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VIGIE_", env_nested_delimiter="__", frozen=True, extra="forbid"
@@ -174,6 +203,7 @@ class Settings(BaseSettings):
     normalizer: NormalizerSettings = NormalizerSettings()
     correlator: CorrelatorSettings = CorrelatorSettings()
     responder: ResponderSettings = ResponderSettings()
+    quality: QualitySettings = QualitySettings()
 
     @field_validator("tenants")
     @classmethod

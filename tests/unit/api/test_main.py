@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from services.api.main import build, serve
+from services.api.quality_worker import QualityWorker
 from services.api.sink import Sink
 from services.runtime.memory_bus import MemoryBus
 from services.runtime.settings import Settings
@@ -22,20 +23,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_main_build_ties_readiness_to_the_sink(store: Store, settings: Settings) -> None:
-    app, sink = build(settings, MemoryBus(), store)
-    assert isinstance(sink, Sink)
+async def test_main_build_ties_readiness_to_the_sink_and_quality_check(
+    store: Store, settings: Settings
+) -> None:
+    app, workers = build(settings, MemoryBus(), store)
+    assert isinstance(workers.sink, Sink) and isinstance(workers.quality, QualityWorker)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://vigie.test") as http:
         assert (await http.get("/readyz")).status_code == 503
-        task = asyncio.create_task(sink.run())
+        task = asyncio.create_task(workers.run())
         async with asyncio.timeout(5):
-            while not sink.ready:
+            while not (workers.sink.ready and workers.quality.ready):
                 await asyncio.sleep(0.01)
         assert (await http.get("/readyz")).status_code == 200
-        sink.stop()
-        await task
-        assert (await http.get("/readyz")).status_code == 503
+        workers.quality.stop()
+        async with asyncio.timeout(5):
+            while workers.quality.ready:
+                await asyncio.sleep(0.01)
+        assert (await http.get("/readyz")).status_code == 503  # the sink alone is not enough
+        workers.stop()
+        await asyncio.wait_for(task, 5)
+        assert not workers.sink.ready
 
 
 async def test_main_serve_answers_until_stopped_and_leaves_signals_alone(

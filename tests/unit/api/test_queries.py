@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -24,7 +25,13 @@ BUILDERS: dict[str, Builder] = {
     ),
     "get_alert": lambda s: queries.get_alert(s, HOSTILE),
     "get_event": lambda s: queries.get_event(s, HOSTILE),
-    "sources": queries.sources,
+    "sources": lambda s: queries.sources(
+        s, now=datetime(2026, 12, 1, tzinfo=UTC), learning_seconds=86400, skew_window_seconds=3600
+    ),
+    "source_activity": lambda s: queries.source_activity(
+        s, now=datetime(2026, 12, 1, tzinfo=UTC), learning_seconds=86400
+    ),
+    "latest_alerts": lambda s: queries.latest_alerts(s, HOSTILE),
 }
 
 
@@ -47,7 +54,9 @@ def test_queries_never_put_user_input_in_the_sql_text(name: str) -> None:
 
 
 # Builders returning rows read FINAL; ``sources`` counts distinct ids, which duplicates cannot move.
-@pytest.mark.parametrize("name", ["list_alerts", "list_actions", "get_alert", "get_event"])
+@pytest.mark.parametrize(
+    "name", ["list_alerts", "list_actions", "get_alert", "get_event", "latest_alerts"]
+)
 def test_queries_read_rows_final_and_bind_user_input(name: str) -> None:
     query = BUILDERS[name](CLIENT)
     assert " FINAL " in query.sql
@@ -93,3 +102,37 @@ def test_queries_filters_normalise_times_to_utc() -> None:
 def test_queries_scope_allows_only_its_tenants() -> None:
     assert CLIENT.allows("tenant-a") and not CLIENT.allows("tenant-b")
     assert ANALYST.allows("tenant-b")
+
+
+@pytest.mark.parametrize(
+    ("name", "tables"),
+    [
+        ("sources", ["dead_letters", "events", "events", "raw_index", "raw_index"]),
+        ("source_activity", ["raw_index", "raw_index"]),
+    ],
+)
+def test_queries_source_figures_scope_every_table_read_and_skip_documents(
+    name: str, tables: list[str]
+) -> None:
+    sql = BUILDERS[name](CLIENT).sql
+    reads = re.findall(r"FROM (raw_index|events|dead_letters) WHERE (\S+ IN \{\w+)", sql)
+    assert sorted(table for table, _ in reads) == tables
+    assert {scope for _, scope in reads} == {"tenant IN {tenants"}
+    assert not re.search(r"\b(doc|payload|data)\b", sql)
+
+
+def test_queries_source_activity_counts_no_distinct_ids() -> None:
+    assert "uniq" not in BUILDERS["source_activity"](CLIENT).sql
+
+
+def test_queries_sources_windows_end_at_now() -> None:
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    query = queries.sources(CLIENT, now=now, learning_seconds=7200, skew_window_seconds=600)
+    ms = 1796119200000
+    assert {k: v for k, v in query.parameters.items() if k.endswith("_ms")} == {
+        "now_ms": ms,
+        "since_1m_ms": ms - 60_000,
+        "since_15m_ms": ms - 900_000,
+        "skew_since_ms": ms - 600_000,
+        "learn_since_ms": ms - 7_200_000,
+    }
