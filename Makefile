@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest
 CONFIG ?=
 
-.PHONY: run test lint test-unit test-contract test-conformance test-integration test-e2e bench up down clean
+.PHONY: run test lint test-unit test-contract test-conformance conformance test-integration test-e2e bench up down clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Vigie needs Python 3.11"'
@@ -35,6 +35,10 @@ test-contract: $(STAMP)
 
 test-conformance: $(STAMP)
 	$(PYTEST) tests/conformance -q
+
+# Writes reports/conformance.{md,json}: Vigie's ECS output against Elastic's, pair by pair.
+conformance: $(STAMP)
+	$(BIN)/python -m tests.conformance.report
 
 test-integration: $(STAMP)
 	$(PYTEST) tests/integration -q

@@ -1,17 +1,22 @@
-"""The ``vigie`` command: run the pipeline, serve one service, replay a log file."""
+"""The ``vigie`` command: run the pipeline, serve one service, replay or parse a log file."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import subprocess
+import sys
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from services.runtime import logs
 from services.runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from sigma.processing.pipeline import ProcessingPipeline
 
 app = typer.Typer(help="Vigie: streaming detection pipeline for MSSPs.", no_args_is_help=True)
 
@@ -139,3 +144,149 @@ def serve(
     except ValueError as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(2) from exc
+
+
+@app.command("parse")
+def parse_files(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    fmt: Annotated[str, typer.Option("--format", help="A format hint, or auto to detect.")] = "auto",
+    timezone: Annotated[str, typer.Option(help="For timestamps without an offset.")] = "UTC",
+    tenant: Annotated[str, typer.Option(help="organization.id of the documents.")] = "local",
+) -> None:
+    """Normalise log files offline: ECS JSON lines on stdout, failures and a summary on stderr."""
+    from services.normalizer.offline import OfflineRun
+
+    stderr_line = partial(typer.echo, err=True)
+    try:
+        offline = OfflineRun(fmt=fmt, timezone=timezone, tenant=tenant)
+    except ValueError as exc:
+        typer.secho(f"usage error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    stdout = sys.stdout.buffer
+    try:
+        summary = offline.run(files, out=lambda doc: stdout.write(doc + b"\n"), err=stderr_line)
+        stdout.flush()
+    except BrokenPipeError:  # `vigie parse ... | head`: stop quietly, as other filters do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
+    typer.echo("\n".join(summary.lines(per_format=offline.per_format)), err=True)
+    raise typer.Exit(1 if summary.total.failures else 0)
+
+
+@app.command()
+def hunt(
+    rule_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="Sigma rule (YAML).")],
+    tenant: Annotated[list[str], typer.Option("--tenant", "-t", help="Tenant to hunt in (repeat for several).")],
+    since: Annotated[str, typer.Option(help="Start, ISO 8601, inclusive (UTC without an offset).")],
+    until: Annotated[str | None, typer.Option(help="End, ISO 8601, exclusive (default: no end).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many events, oldest first.")] = 100,
+    config: ConfigOpt = None,
+) -> None:
+    """Run a Sigma rule over the stored events; print each match as one JSON line.
+
+    Reads the configured store directly. A chDB store opens in one process at a time, so while
+    Vigie runs on chDB this fails: hunt through the API instead (POST /api/v1/hunts).
+    """
+    import orjson
+
+    from services.api.hunt import StoreUnavailable, hunt_store
+    from services.api.utc import parse_utc
+
+    settings = _load(config)
+    try:
+        window = {"since": parse_utc(since), "until": parse_utc(until) if until else None}
+        docs = asyncio.run(
+            hunt_store(
+                settings.store_dsn, rule_file.read_text(encoding="utf-8"),
+                tenants=tenant, limit=limit, **window,
+            )
+        )  # fmt: skip
+    except StoreUnavailable as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    except ValueError as exc:  # a refused rule, a bad time, a file that is not UTF-8
+        typer.secho(f"hunt refused: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    for doc in docs:
+        typer.echo(orjson.dumps(doc).decode())
+
+
+rules_app = typer.Typer(help="Sigma rule files: check what loads.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+PipelineOpt = Annotated[
+    Path | None,
+    typer.Option(exists=True, dir_okay=False, help="pySigma pipeline YAML (default: Vigie's ECS)."),
+]
+
+
+def _pipeline(path: Path | None) -> ProcessingPipeline | None:
+    from services.correlator.sigma_pipeline import ecs_pipeline
+
+    try:
+        return ecs_pipeline(path) if path is not None else None
+    except Exception as exc:  # pySigma raises many kinds on a bad pipeline file
+        typer.secho(f"usage error: pipeline {path}: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+@rules_app.command("check")
+def rules_check(
+    paths: Annotated[list[Path], typer.Argument(help="Rule files or folders.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per rule.")] = False,
+    pipeline: PipelineOpt = None,
+) -> None:
+    """List every rule as loaded, unsupported or error (with the reason); exit 1 unless all load."""
+    import orjson
+
+    from services.correlator.check import check_rules
+
+    result = check_rules(paths, pipeline=_pipeline(pipeline))
+    for rule in result.rules:
+        typer.echo(orjson.dumps(rule.as_json()).decode() if as_json else "\n".join(rule.lines()))
+    typer.echo(result.summary(), err=as_json)  # stdout stays JSON lines only
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def detect(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
+    rules: Annotated[list[Path], typer.Option("--rules", help="Rule file or folder (repeatable).")],
+    fmt: Annotated[str, typer.Option("--format", help="A format hint, or auto to detect.")] = "auto",
+    timezone: Annotated[str, typer.Option(help="For timestamps without an offset.")] = "UTC",
+    tenant: Annotated[str, typer.Option(help="organization.id of the events.")] = "local",
+    allowed_lateness: Annotated[
+        float, typer.Option(help="Seconds a hit may lag its window's newest hit (as the stream).")
+    ] = 60.0,
+    pipeline: PipelineOpt = None,
+) -> None:
+    """Detect offline: the final version of each alert as JSON lines on stdout, a summary on
+    stderr. Exit 2 on a usage error or when no rule loads, 1 when a rule or a record failed."""
+    from datetime import timedelta
+
+    from services.correlator.check import report
+    from services.correlator.offline import OfflineDetection
+    from services.correlator.rules import load_rules
+
+    def stderr_line(text: str) -> None:
+        typer.echo(text, err=True)
+
+    ruleset = load_rules(rules, pipeline=_pipeline(pipeline))
+    failed = [r for r in report(ruleset).rules if r.status != "loaded"]
+    for rule in failed:
+        stderr_line(f"rule not loaded ({rule.status}): {rule.path}: {rule.title}: {rule.reason}")
+    if not ruleset.detections:
+        typer.secho("usage error: no rule loaded", fg="red", err=True)
+        raise typer.Exit(2)
+    try:
+        offline = OfflineDetection(
+            ruleset, fmt=fmt, timezone=timezone, tenant=tenant,
+            allowed_lateness=timedelta(seconds=allowed_lateness),
+        )  # fmt: skip
+    except ValueError as exc:
+        typer.secho(f"usage error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    summary = offline.run(files, err=stderr_line)
+    for alert in offline.alerts:
+        typer.echo(alert.model_dump_json())
+    typer.echo("\n".join(summary.lines(per_format=offline.per_format)), err=True)
+    raise typer.Exit(1 if failed or summary.parsed.total.failures or summary.refused else 0)

@@ -8,6 +8,12 @@ Elastic's document that Vigie reproduces with the same value, ignoring the field
 ``IGNORED`` (each with its reason: they describe Elastic's agent, pipeline or enrichment
 databases, not the record).
 
+``PAIR_SOURCES`` is the one table of the pair folders (under ``ecs-expected/``) and how Vigie
+reads their inputs: format hint, timezone, and the least number of compared fields a pair must
+have. ``compare(folder, pair)`` sends the pair's record through ``Normalizer.handle`` that way
+(received at ``RECEIVED``) and scores the one document it must give; the ``test_ecs_*`` tests
+assert on it (``assert_conforms``) and ``tests.conformance.report`` writes it down.
+
 Equality rules (the only tolerances):
 
 * lists are compared without order (Elastic appends ``related.ip``, ``event.category`` ... in
@@ -24,14 +30,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from pprint import pformat
 from typing import Any
 
 import yaml
 
-from schemas.ecs import flatten
+from schemas.ecs import EcsEvent, flatten
+from services.normalizer.core import Normalizer
+from tests.conftest import CORPUS
+from tests.unit.normalizer.factories import raw_event
 
 GEO_ENRICHMENT = ("city_name", "continent_name", "country_iso_code", "country_name", "location",
                   "region_iso_code", "region_name", "postal_code", "timezone")  # fmt: skip
@@ -67,6 +77,33 @@ IGNORED: dict[str, str] = {
     **{f"{side}.as.": _AS_REASON for side in _SIDES},
 }
 
+RECEIVED = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
+MIN_SHARE = 0.9
+
+
+@dataclass(frozen=True)
+class PairSource:
+    """How Vigie reads the inputs of one folder of Elastic pairs."""
+
+    format: str  # the RawEvent format hint
+    min_fields: int  # fewer compared fields: Elastic's document says too little to score
+    timezone: str | None = None  # when the folder's test-common-config.yml sets none
+
+
+PAIR_SOURCES: dict[str, PairSource] = {  # folder under ecs-expected/ → how to read its inputs
+    "aws/cloudtrail": PairSource("cloudtrail", 21),
+    "azure/signinlogs": PairSource("azure_signin", 31),
+    "cisco_asa/log": PairSource("cisco_asa", 21),
+    "fortinet_fortigate/log": PairSource("fortigate", 21),
+    # Elastic's test configuration set +09:30 (its expected event.timezone says so); that
+    # configuration file is not in the corpus.
+    "panw/panos": PairSource("paloalto", 41, timezone="+09:30"),
+    "suricata/eve": PairSource("suricata", 31),
+    "system/auth": PairSource("syslog", 1),
+    "system/security": PairSource("windows", 1),
+    "windows/sysmon_operational": PairSource("windows", 1),
+}
+
 _DATETIME = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,9}))?"
     r"(Z|[+-][0-9]{2}:[0-9]{2})"
@@ -94,6 +131,56 @@ def load_pairs(folder: Path) -> list[Pair]:
             for n, (record, doc) in enumerate(zip(records, docs, strict=True))
         ]
     return pairs
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One pair scored: Vigie's document, or ``error`` when the record gave no single one."""
+
+    matched: int = 0
+    total: int = 0
+    mismatches: list[tuple[str, Any, Any]] = field(default_factory=list)
+    doc: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def share(self) -> float:
+        return self.matched / self.total if self.total else 0.0
+
+
+def pairs_in(folder: str, corpus: Path = CORPUS) -> list[Pair]:
+    """The pairs of ``ecs-expected/<folder>``; none when the corpus lacks the folder."""
+    path = corpus / "ecs-expected" / folder
+    return load_pairs(path) if path.is_dir() else []
+
+
+def timezone_of(folder: str, corpus: Path = CORPUS) -> str:
+    configured = config_timezone(corpus / "ecs-expected" / folder)
+    return configured or PAIR_SOURCES[folder].timezone or "UTC"
+
+
+def compare(folder: str, pair: Pair, corpus: Path = CORPUS) -> Outcome:
+    """The pair's record through ``Normalizer.handle`` as ``PAIR_SOURCES`` says, scored."""
+    normalizer = Normalizer(default_timezone=timezone_of(folder, corpus))
+    raw = raw_event(pair.record, format=PAIR_SOURCES[folder].format, received_at=RECEIVED)
+    outputs = normalizer.handle(raw)
+    if len(outputs) != 1 or not isinstance(outputs[0], EcsEvent):
+        reasons = [getattr(o, "error", type(o).__name__) for o in outputs]
+        return Outcome(error=f"{len(outputs)} outputs instead of one document: {reasons}")
+    matched, total, mismatches = score(pair.expected, outputs[0].doc)
+    return Outcome(matched, total, mismatches, outputs[0].doc)
+
+
+def assert_conforms(folder: str, pair: Pair) -> dict[str, Any]:
+    """Assert the pair reaches ``MIN_SHARE``; Vigie's document, for further checks."""
+    outcome = compare(folder, pair)
+    assert outcome.doc is not None, outcome.error
+    # A pair Elastic barely filled would pass anything.
+    assert outcome.total >= PAIR_SOURCES[folder].min_fields, (outcome.total, pair.source)
+    assert outcome.matched >= MIN_SHARE * outcome.total, (
+        f"{pair.source}: {outcome.matched}/{outcome.total}\n{pformat(outcome.mismatches)}"
+    )
+    return outcome.doc
 
 
 def config_timezone(folder: Path) -> str | None:

@@ -18,12 +18,11 @@ from schemas.ecs import EcsEvent
 from services.normalizer.core import Normalizer
 from services.normalizer.parsers.base import ParseError
 from services.normalizer.parsers.evtx import read_evtx
-from tests.conformance.ecs_compare import Pair, load_pairs, score
+from tests.conformance.ecs_compare import Pair, assert_conforms, pairs_in
 from tests.conftest import CORPUS
 from tests.unit.normalizer.factories import raw_event
 
 INTEGRATIONS = ("system/security", "windows/sysmon_operational")
-MIN_SHARE = 0.9
 SAMPLES = CORPUS / "windows" / "omerbenamram-evtx-samples"
 REGRESSION = CORPUS / "sigma" / "regression" / "regression_data"
 # (documents, error items) per sample file: sysmon.evtx has 8 damaged 64 KiB chunks.
@@ -32,12 +31,7 @@ SAMPLE_COUNTS = {"new-user-security.evtx": (4, 0), "Security_short_selected.evtx
 
 
 def pairs() -> list[tuple[str, Pair]]:
-    root = CORPUS / "ecs-expected"
-    found = []
-    for integration in INTEGRATIONS:
-        if (root / integration).is_dir():
-            found += [(integration, pair) for pair in load_pairs(root / integration)]
-    return found
+    return [(integration, pair) for integration in INTEGRATIONS for pair in pairs_in(integration)]
 
 
 def evtx_files() -> list[Path]:
@@ -52,18 +46,9 @@ def _normalize(record: str, name: str) -> dict[str, Any]:
     return output.doc
 
 
-def _assert_share(name: str, expected: dict[str, Any], doc: dict[str, Any]) -> None:
-    matched, total, mismatches = score(expected, doc)
-    assert total > 0
-    assert matched >= MIN_SHARE * total, (
-        f"{name}: {matched}/{total} fields as Elastic\n"
-        + "\n".join(f"  {key}: Elastic {want!r}, Vigie {got!r}" for key, want, got in mismatches)
-    )
-
-
 @pytest.mark.parametrize(("integration", "pair"), pairs(), ids=lambda v: getattr(v, "source", v))
 def test_ecs_windows_matches_elastic(corpus: Path, integration: str, pair: Pair) -> None:
-    _assert_share(pair.source, pair.expected, _normalize(pair.record, pair.source))
+    assert_conforms(integration, pair)
 
 
 @pytest.mark.parametrize("integration", INTEGRATIONS)
@@ -77,7 +62,7 @@ def test_ecs_windows_winlogbeat_json_form_matches_elastic(corpus: Path, integrat
         expected = json.loads(Path(f"{input_file}-expected.json").read_text())["expected"]
         for n, (event, want) in enumerate(zip(events, expected, strict=True)):
             event.get("event", {}).pop("original", None)
-            _assert_share(f"{input_file.name}#{n}", want, _normalize(json.dumps(event), "wlb"))
+            assert_conforms(integration, Pair(f"{input_file.name}#{n}", json.dumps(event), want))
 
 
 @pytest.mark.parametrize("path", evtx_files(), ids=lambda p: p.name)

@@ -37,8 +37,8 @@ from services.normalizer.parsers.base import Doc, ParseContext, ParseError
 from services.normalizer.parsers.json_records import (
     address_port,
     dig,
+    documents_of,
     ip_of,
-    load_records,
     prune,
     split_account,
     string,
@@ -67,7 +67,7 @@ _PROPERTY_RENAMES = {
 
 def parse(text: str, ctx: ParseContext) -> list[Doc]:
     """Every sign-in record in ``text`` → its ECS document."""
-    return [_document(n, record) for n, record in enumerate(load_records(text, wrapper="records"))]
+    return documents_of(text, _document, wrapper="records")
 
 
 def _document(n: int, original: dict[str, Any]) -> Doc:

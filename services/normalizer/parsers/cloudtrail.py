@@ -34,8 +34,8 @@ from typing import Any
 from services.normalizer.parsers.base import Doc, ParseContext, ParseError
 from services.normalizer.parsers.json_records import (
     dig,
+    documents_of,
     ip_of,
-    load_records,
     prune,
     string,
     unique,
@@ -85,7 +85,7 @@ CATEGORIES = {name: group for group, names in _GROUPS.items() for name in names.
 
 def parse(text: str, ctx: ParseContext) -> list[Doc]:
     """Every CloudTrail record in ``text`` → its ECS document."""
-    return [_document(n, record) for n, record in enumerate(load_records(text, wrapper="Records"))]
+    return documents_of(text, _document, wrapper="Records")
 
 
 def _document(n: int, original: dict[str, Any]) -> Doc:

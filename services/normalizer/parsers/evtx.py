@@ -2,7 +2,8 @@
 
 ``read_evtx(path)`` yields one item per record the file holds, in file order: the record's ECS
 document (``windows.document`` of the record's evtx tree, with ``winlog.record_id`` from the
-record header when the XML has none), or a ``ParseError`` saying why that record, or that chunk
+record header when the XML has none, and ``event.original`` the record's own text: its evtx JSON
+tree), or a ``ParseError`` saying why that record, or that chunk
 of records, could not be read. It never raises: a file that is no EVTX file, or that cannot be
 opened, gives a single error item.
 
@@ -88,4 +89,5 @@ def _document(record: Any) -> Doc | ParseError:
         return ParseError(f"record {number}: windows mapping failed: {type(exc).__name__}: {exc}")
     if number is not None:
         doc["winlog"].setdefault("record_id", str(number))
+    doc["event"]["original"] = record["data"]
     return doc

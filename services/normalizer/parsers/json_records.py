@@ -7,6 +7,11 @@ objects in order and raises ``ParseError`` for text that is not JSON, a record t
 object, an empty batch, or nesting deeper than ``MAX_DEPTH`` (the other helpers recurse, and a
 record that deep is no API record).
 
+``documents_of(text, build)`` is what the batch parsers return: ``build(n, record)`` for each of
+those records, and, when the text holds more than one, each document's ``event.original`` set to
+its own record's text — its NDJSON line, or its compact JSON (orjson, keys in their order) when it
+came out of an array — so the normalizer does not copy the whole batch into every document.
+
 The other helpers reproduce the small transformations Elastic's ingest pipelines apply to these
 sources, so each parser states its mapping and not the mechanics.
 """
@@ -15,13 +20,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import orjson
 
 from schemas.ecs import set_field
-from services.normalizer.parsers.base import ParseError
+from services.normalizer.parsers.base import Doc, ParseError
 
 MAX_DEPTH = 64
 _JSON_TYPES: dict[type, str] = {
@@ -37,21 +43,45 @@ _HOST_PORT = re.compile(r"\[([^\]]{1,64})\](?::([0-9]{1,5}))?|([0-9.]{7,15}):([0
 
 def load_records(text: str, *, wrapper: str | None = None) -> list[dict[str, Any]]:
     """The record objects in ``text`` (see the module docstring for the accepted shapes)."""
+    return [record for record, _ in _load(text, wrapper)]
+
+
+def documents_of(
+    text: str, build: Callable[[int, dict[str, Any]], Doc], *, wrapper: str | None = None
+) -> list[Doc]:
+    """``build(n, record)`` for every record in ``text``, each with its own ``event.original``
+    when the text is a batch (see the module docstring)."""
+    records = _load(text, wrapper)
+    if len(records) == 1:  # the record is the whole text, which the normalizer keeps
+        return [build(0, records[0][0])]
+    # Encoded before build(), which may take keys out of the record as it maps them.
+    originals = [line or orjson.dumps(record).decode() for record, line in records]
+    docs = [build(n, record) for n, (record, _) in enumerate(records)]
+    for doc, original in zip(docs, originals, strict=True):
+        doc.setdefault("event", {})["original"] = original
+    return docs
+
+
+def _load(text: str, wrapper: str | None) -> list[tuple[dict[str, Any], str | None]]:
+    """The records with their NDJSON line, when a line holds exactly that record."""
     try:
-        values = [orjson.loads(text)]
+        values: list[tuple[Any, str | None]] = [(orjson.loads(text), None)]
     except orjson.JSONDecodeError as whole_error:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) < 2:
             raise ParseError(f"not JSON: {whole_error}") from None
-        values = [_load_line(n, line) for n, line in enumerate(lines, 1)]
-    records: list[Any] = []
-    for value in values:
+        values = [(_load_line(n, line), line.strip()) for n, line in enumerate(lines, 1)]
+    records: list[tuple[Any, str | None]] = []
+    for value, line in values:
         if isinstance(value, dict) and wrapper and isinstance(value.get(wrapper), list):
             value = value[wrapper]
-        records.extend(value if isinstance(value, list) else [value])
+        if isinstance(value, list):
+            records.extend((item, None) for item in value)
+        else:
+            records.append((value, line))
     if not records:
         raise ParseError("empty batch: no record in the JSON array")
-    for n, record in enumerate(records, 1):
+    for n, (record, _) in enumerate(records, 1):
         if not isinstance(record, dict):
             kind = _JSON_TYPES.get(type(record), "value")
             raise ParseError(f"record {n} is a JSON {kind}, not an object")

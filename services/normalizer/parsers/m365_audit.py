@@ -33,8 +33,8 @@ from typing import Any
 from services.normalizer.parsers.base import Doc, ParseContext, ParseError
 from services.normalizer.parsers.json_records import (
     address_port,
+    documents_of,
     ip_of,
-    load_records,
     prune,
     split_account,
     string,
@@ -98,7 +98,7 @@ _STRING_FIELDS = ("RecordType", "UserType", "Version", "AzureActiveDirectoryEven
 
 def parse(text: str, ctx: ParseContext) -> list[Doc]:
     """Every audit record in ``text`` → its ECS document."""
-    return [_document(n, record) for n, record in enumerate(load_records(text))]
+    return documents_of(text, _document)
 
 
 def _document(n: int, original: dict[str, Any]) -> Doc:

@@ -32,8 +32,8 @@ import orjson
 from services.normalizer.parsers.base import Doc, ParseContext, ParseError
 from services.normalizer.parsers.json_records import (
     dig,
+    documents_of,
     ip_of,
-    load_records,
     nest_dotted,
     prune,
     string,
@@ -99,7 +99,7 @@ CATEGORISATION = _categorisation()
 
 def parse(text: str, ctx: ParseContext) -> list[Doc]:
     """Every Okta LogEvent in ``text`` → its ECS document."""
-    return [_document(n, record) for n, record in enumerate(load_records(text))]
+    return documents_of(text, _document)
 
 
 def _document(n: int, original: dict[str, Any]) -> Doc:

@@ -36,7 +36,7 @@ from services.normalizer.parsers import (
     windows_xml,
 )
 from services.normalizer.parsers.base import Doc, ParseContext, ParseError
-from services.normalizer.parsers.json_records import load_records
+from services.normalizer.parsers.json_records import documents_of
 from services.normalizer.parsers.syslog import split_header
 from services.normalizer.parsers.windows_tables import CHANNEL_DATASETS, DEFAULT_DATASET, OUTCOMES
 
@@ -75,7 +75,8 @@ def document(value: Any) -> Doc:
 def _events(body: str, ctx: ParseContext) -> list[Doc] | None:
     """The documents of ``body`` when it starts as one of the forms, None when it does not."""
     if body.startswith(("{", "[")):
-        return [_finish(windows_forms.from_json(r, ctx.timezone)) for r in load_records(body)]
+        zone = ctx.timezone
+        return documents_of(body, lambda _, record: _finish(windows_forms.from_json(record, zone)))
     if body.startswith("<") and not _SYSLOG_PRI.match(body):
         return [_finish(windows_forms.from_tree(windows_xml.to_tree(body)))]
     return None

@@ -17,6 +17,9 @@ Two forms of record, told apart by their first character:
   with ``event.kind`` ``pipeline_error`` and ``error.message`` saying so, so that the count of
   data lines in equals the count of documents out.
 
+Each document's ``event.original`` is its own line (the JSON line, or the TSV data line), not the
+whole batch the record carried.
+
 TSV values follow ``#types``: ``-`` is unset (absent), ``(empty)`` an empty string or list;
 ``count``/``int``/``port`` become integers, ``double``/``interval`` floats, ``time`` UTC ISO 8601
 (``ts`` becomes ``@timestamp``), ``bool`` ``T``/``F`` booleans, ``set[...]``/``vector[...]``
@@ -47,10 +50,15 @@ _FLOAT = frozenset({"double", "interval"})
 def parse(text: str, ctx: ParseContext, *, log: str | None = None) -> list[Doc]:
     start = text.lstrip()[:1]
     records = _json_records(text, log) if start == "{" else _tsv_records(text, log)
-    return [zeek_logs.to_doc(path, record, ctx, error) for path, record, error in records]
+    docs = []
+    for path, record, error, line in records:
+        doc = zeek_logs.to_doc(path, record, ctx, error)
+        doc["event"]["original"] = line
+        docs.append(doc)
+    return docs
 
 
-Record = tuple[str, dict[str, Any], str | None]  # log type, fields, error
+Record = tuple[str, dict[str, Any], str | None, str]  # log type, fields, error, its line
 
 
 def _json_records(text: str, log: str | None) -> list[Record]:
@@ -68,7 +76,7 @@ def _json_records(text: str, log: str | None) -> list[Record]:
         path = path if isinstance(path, str) and path else log
         if path is None:
             raise ParseError("Zeek JSON record without _path: give the log type as zeek.<log>")
-        records.append((path, record, None))
+        records.append((path, record, None, line))
     return records
 
 
@@ -147,7 +155,7 @@ def _tsv_record(header: _Header, line: str) -> Record:
         if raw == header.unset:
             continue
         record[name] = _value(raw, types[n] if types else "string", header)
-    return header.path, record, error
+    return header.path, record, error, line
 
 
 def _value(raw: str, zeek_type: str, header: _Header) -> Any:

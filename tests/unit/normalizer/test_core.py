@@ -60,7 +60,7 @@ def test_core_tenant_and_ids_are_never_taken_from_the_log() -> None:
         return [
             {
                 "organization": {"id": "evil"},
-                "event": {"id": "forged", "original": "x"},
+                "event": {"id": "forged"},
                 "message": text,
             }
         ]
