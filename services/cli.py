@@ -251,7 +251,7 @@ def rules_check(
 def detect(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
     rules: Annotated[list[Path], typer.Option("--rules", help="Rule file or folder (repeatable).")],
-    fmt: Annotated[str, typer.Option("--format", help="A format hint, or auto to detect.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help="Format hint, or auto to detect.")] = "auto",
     timezone: Annotated[str, typer.Option(help="For timestamps without an offset.")] = "UTC",
     tenant: Annotated[str, typer.Option(help="organization.id of the events.")] = "local",
     allowed_lateness: Annotated[

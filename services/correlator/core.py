@@ -1,7 +1,9 @@
 """Correlator: one ECS event in, the alerts it opens or updates out. Transport-free.
 
 Rules
-- Every detection rule not disabled for the event's tenant (``organization.id``) is evaluated;
+- Every detection rule not disabled for the event's tenant (``organization.id``) that may match
+  the event is evaluated: ``index.RuleIndex`` picks them by logsource and required values, and
+  leaves out only rules that cannot match, so the hits are those of evaluating every rule;
   ``rule.matches`` includes logsource routing. A rule whose predicate raises is skipped for
   that event and counted (``stats["rule_errors"]``, ``rule_errors[rule id]``), never raised.
 - A matching rule is a hit for every correlation naming it (by ``meta.id`` or ``meta.name``);
@@ -18,10 +20,12 @@ same id is re-emitted with ``version + 1``; a longer gap opens a new episode (ne
   holds that were not counted yet), so an event_count alert keeps growing while it fires.
 - ``event_ids``: those hits' ids in arrival order, capped at ``max_event_ids`` (the first kept).
 - ``first_seen``/``last_seen``: event times of the earliest and latest contributing hit.
-- Single-event rules are episodes too: an event_count ``gte 1`` window with an empty group and
-  ``dedup_window`` as timespan, so one alert per rule and tenant gathers a burst of hits; the
-  alert ``group`` is ``{}``.
-- A redelivered event (its id already in the window) counts nothing; if it lies inside an open
+- Single-event rules are episodes too, with ``dedup_window`` as the gap and an empty group, so
+  one alert per rule and tenant gathers a burst of hits; the alert ``group`` is ``{}``. They keep
+  no window, only the episode (``episodes.single_hit``), so a hit's cost does not grow with the
+  hits before it.
+- A redelivered event (its id already in the window; for a single-event rule, among the first
+  or the latest ``max_event_ids`` hits of the episode) counts nothing; if it lies inside an open
   episode, that episode's current alert is re-emitted unchanged (same id and version), so an
   output lost between a state write and its publication comes back.
 
@@ -41,26 +45,26 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+import orjson
 
 from schemas.alert import Alert, RuleRef
 from schemas.ecs import EcsEvent
 from schemas.ids import derived_id
 from services.correlator.attack import threat_of
-from services.correlator.model import (
-    CorrelationCondition,
-    CorrelationRule,
-    DetectionRule,
-    RuleMeta,
-    RuleSet,
-)
+from services.correlator.episodes import Limits, continued, opened, single_hit
+from services.correlator.field_access import getter
+from services.correlator.index import RuleIndex
+from services.correlator.model import CorrelationRule, DetectionRule, RuleMeta, RuleSet
 from services.correlator.state import StateStore, Value, canonical, key_tenant, state_key
-from services.correlator.windows import SUPPORTED, Hit, Match, Windows, from_micros, micros
+from services.correlator.windows import SUPPORTED, Hit, Windows, from_micros, micros
 
 log = logging.getLogger(__name__)
+_NO_GROUP = canonical({})  # the group of a single-event rule's alerts
+_TENANT, _EVENT_ID = getter("organization.id"), getter("event.id")  # faster than EcsEvent's
 
 RISK_SCORES: dict[str, float] = {
     "informational": 10.0,
@@ -76,7 +80,7 @@ class _Profile:
     """What every alert of one rule carries."""
 
     ref: RuleRef
-    threat: dict[str, Any]
+    threat: bytes  # JSON, decoded afresh for each alert so no two alerts share a dict
     risk: float
 
 
@@ -92,13 +96,7 @@ def _profile(meta: RuleMeta) -> _Profile:
     ref = RuleRef(
         id=meta.id, title=meta.title, level=level, tags=list(meta.tags), author=meta.author
     )
-    return _Profile(ref, threat_of(meta.tags), RISK_SCORES[level])
-
-
-def _single(rule: DetectionRule, dedup_window: timedelta) -> CorrelationRule:
-    """The window that turns hits of a single-event rule into deduplicated alert episodes."""
-    gte_one = CorrelationCondition(bounds={"gte": 1})
-    return CorrelationRule(rule.meta, "event_count", (rule.meta.id,), (), dedup_window, gte_one)
+    return _Profile(ref, orjson.dumps(threat_of(meta.tags)), RISK_SCORES[level])
 
 
 def _runnable(correlations: Sequence[CorrelationRule]) -> list[CorrelationRule]:
@@ -122,38 +120,13 @@ def _runnable(correlations: Sequence[CorrelationRule]) -> list[CorrelationRule]:
 
 
 def _identity(event: EcsEvent) -> tuple[str, int, str]:
+    tenant, event_id = _TENANT(event.doc), _EVENT_ID(event.doc)
     try:
-        return event.tenant, micros(event.timestamp), event.id
+        if not (tenant and event_id and type(tenant) is str and type(event_id) is str):
+            raise ValueError("organization.id and event.id must be non-empty strings")
+        return tenant, micros(event.timestamp), event_id
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"ECS event lacks organization.id, event.id or @timestamp: {exc}") from exc
-
-
-def _opened(alert_id: str, match: Match, span: int, max_ids: int) -> Value:
-    events = match.events()
-    return {
-        "id": alert_id, "version": 1, "first": min(e.at for e in events),
-        "last": max(e.at for e in events), "fired": match.at, "until": match.at + span,
-        "seq": max(e.seq for e in events), "count": len(events),
-        "ids": [e.event_id for e in events[:max_ids]],
-    }  # fmt: skip
-
-
-def _continued(episode: Value, match: Match, span: int, max_ids: int) -> Value | None:
-    """The episode extended by ``match``, or None when the gap since its last firing is too long."""
-    if match.at - episode["fired"] > span:
-        return None
-    new = match.events(after_seq=episode["seq"])
-    fired = max(episode["fired"], match.at)
-    return {
-        **episode,
-        "version": episode["version"] + 1,
-        "first": min([episode["first"], *(e.at for e in new)]),
-        "last": max([episode["last"], *(e.at for e in new)]),
-        "fired": fired, "until": fired + span,
-        "seq": max([episode["seq"], *(e.seq for e in new)]),
-        "count": episode["count"] + len(new),
-        "ids": (episode["ids"] + [e.event_id for e in new])[:max_ids],
-    }  # fmt: skip
 
 
 class Correlator:
@@ -181,9 +154,8 @@ class Correlator:
         self._sweep_every = sweep_every
         self._watermarks: dict[str, int] = {}
         self._detections = [(rule, _names(rule.meta)) for rule in ruleset.detections]
-        self._singles = {
-            r.meta.id: _single(r, dedup_window) for r in ruleset.detections if r.generate
-        }
+        self._index = RuleIndex(ruleset.detections)
+        self._limits = Limits(micros(dedup_window), micros(allowed_lateness), max_event_ids)
         self._correlations = [(c, _names(c.meta)) for c in _runnable(ruleset.correlations)]
         metas = [r.meta for r in ruleset.detections] + [c.meta for c in ruleset.correlations]
         self._profiles = {meta.id: _profile(meta) for meta in metas}
@@ -194,15 +166,14 @@ class Correlator:
         off = self._disabled.get(tenant, frozenset())
         fired: set[str] = set()
         alerts: list[Alert] = []
-        for rule, names in self._detections:
+        for position in self._index.candidates(event.doc):
+            rule, names = self._detections[position]
             if names & off or not self._matches(rule, event.doc):
                 continue
             fired |= names
             self.rule_hits[rule.meta.id] += 1
             if rule.generate:
-                single = self._singles[rule.meta.id]
-                hit = Hit(tenant, single.rules, event.doc, at, event_id)
-                alerts += self._advance(single, hit)[1]
+                alerts += self._single(rule.meta.id, tenant, at, event_id)
         for corr, names in self._correlations:
             refs = tuple(r for r in corr.rules if r in fired)
             if not refs or names & off:
@@ -242,6 +213,24 @@ class Correlator:
                 log.warning("rule failed", extra={"rule": rule.meta.id, "error": repr(exc)})
             return False
 
+    def _single(self, rule_id: str, tenant: str, at: int, event_id: str) -> list[Alert]:
+        """Count a hit of a single-event rule in its episode; the alert to publish."""
+        key = state_key("e", tenant, rule_id, {})
+        episode = self._state.get(key)
+
+        def opening() -> str:
+            return derived_id(tenant, rule_id, _NO_GROUP, str(at))
+
+        status, updated = single_hit(episode, at, event_id, self._limits, opening)
+        self.stats[f"hits_{status}"] += 1
+        if status == "duplicate":
+            return self._replay(rule_id, tenant, {}, at, episode)
+        if updated is None:
+            return []
+        self._state.put(key, updated)
+        self.stats["alerts"] += 1
+        return [self._alert(rule_id, tenant, {}, updated)]
+
     def _advance(self, rule: CorrelationRule, hit: Hit) -> tuple[bool, list[Alert]]:
         """Feed one window; whether the rule fired, and the alerts to publish."""
         seen = self._windows.observe(rule, hit)
@@ -251,42 +240,41 @@ class Correlator:
             return seen.match is not None, []
         key = state_key("e", hit.tenant, rule.meta.id, seen.group)
         if seen.status == "duplicate":
-            return False, self._replay(rule, hit, seen.group, self._state.get(key))
+            episode = self._state.get(key)
+            return False, self._replay(rule.meta.id, hit.tenant, seen.group, hit.at, episode)
         if seen.match is None:
             return False, []
         span = micros(rule.timespan)
         previous = self._state.get(key)
-        episode = _continued(previous, seen.match, span, self._max_ids) if previous else None
+        episode = continued(previous, seen.match, span, self._max_ids) if previous else None
         if episode is None:
             start = derived_id(hit.tenant, rule.meta.id, canonical(seen.group), str(seen.match.at))
-            episode = _opened(start, seen.match, span, self._max_ids)
+            episode = opened(start, seen.match, span, self._max_ids)
         self._state.put(key, episode)
         self.stats["alerts"] += 1
-        return True, [self._alert(rule, hit.tenant, seen.group, episode)]
+        return True, [self._alert(rule.meta.id, hit.tenant, seen.group, episode)]
 
     def _replay(
-        self, rule: CorrelationRule, hit: Hit, group: dict[str, str], episode: Value | None
+        self, rule_id: str, tenant: str, group: dict[str, str], at: int, episode: Value | None
     ) -> list[Alert]:
         """The unchanged alert a redelivered event contributed to, if its episode holds it."""
-        if episode is None or not episode["first"] <= hit.at <= episode["last"]:
+        if episode is None or not episode["first"] <= at <= episode["last"]:
             return []
         self.stats["alerts_replayed"] += 1
-        return [self._alert(rule, hit.tenant, group, episode)]
+        return [self._alert(rule_id, tenant, group, episode)]
 
-    def _alert(
-        self, rule: CorrelationRule, tenant: str, group: dict[str, str], episode: Value
-    ) -> Alert:
-        profile = self._profiles[rule.meta.id]
+    def _alert(self, rule_id: str, tenant: str, group: dict[str, str], episode: Value) -> Alert:
+        profile = self._profiles[rule_id]
         return Alert(
             id=episode["id"],
             tenant=tenant,
             rule=profile.ref,
-            threat=deepcopy(profile.threat),
+            threat=orjson.loads(profile.threat),
             group=group,
             first_seen=from_micros(episode["first"]),
             last_seen=from_micros(episode["last"]),
             count=episode["count"],
-            event_ids=list(episode["ids"]),
+            event_ids=episode["ids"],
             risk_score=profile.risk,
             version=episode["version"],
         )

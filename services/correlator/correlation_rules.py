@@ -52,15 +52,18 @@ def resolve(
 ) -> None:
     """Link the referenced rules (logsource conditions of the pipeline need them, too).
 
-    ``failed`` holds the ids and names of documents that did not parse, for a clearer reason.
+    ``failed`` holds the ids and names of documents that did not parse, for a clearer reason;
+    a reference to nothing loaded fails with "references unknown rule <reference>".
     """
     broken = [r.reference for r in rule.rules or () if r.reference in failed]
     if broken:
         raise SigmaError(f"uses a rule that failed to load: {broken[0]}")
-    try:
-        rule.resolve_rule_references(collection)
-    except SigmaRuleNotFoundError as e:
-        raise SigmaError(f"correlation refers to a rule that is not loaded: {e.args[0]}") from e
+    for ref in rule.rules or ():
+        try:
+            collection[ref.reference]
+        except SigmaRuleNotFoundError as e:
+            raise SigmaError(f"references unknown rule {ref.reference}") from e
+    rule.resolve_rule_references(collection)
 
 
 def convert_correlation(

@@ -34,6 +34,8 @@ def getter(path: str) -> Getter:
             return value
 
         return get2
+    if len(parts) == 3:  # winlog.event_data.X and friends, unrolled the same way
+        return _getter3(*parts)
     n = len(parts)
     # keys[i]: candidate keys starting at part i, longest first, with the part index after each
     keys = tuple(tuple((".".join(parts[i:j]), j) for j in range(n, i, -1)) for i in range(n))
@@ -54,3 +56,24 @@ def getter(path: str) -> Getter:
         return node
 
     return get
+
+
+def _getter3(a: str, b: str, c: str) -> Getter:
+    whole, ab, bc = f"{a}.{b}.{c}", f"{a}.{b}", f"{b}.{c}"
+
+    def get3(doc: Mapping[str, Any]) -> Any:
+        value = doc.get(whole)
+        if value is not None:
+            return value
+        node = doc.get(ab)
+        if node is None:
+            node = doc.get(a)
+            if type(node) is not dict:
+                return None
+            value = node.get(bc)
+            if value is not None:
+                return value
+            node = node.get(b)
+        return node.get(c) if type(node) is dict else None
+
+    return get3

@@ -11,7 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from services.correlator.sigma_terms import Term
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 CorrelationType = Literal[
@@ -50,6 +53,9 @@ class DetectionRule:
     generate: bool = True  # False when only correlations may use its hits (Sigma ``generate``)
     # logsource routing as ANDed (field, accepted values) conditions, () meaning "field present"
     route: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # what ``matches`` tests besides the route, as plain terms (None: unknown, e.g. hand-built);
+    # ``index.py`` reads it to evaluate the rule only on events that can match
+    detection: Term | None = None
 
 
 _COMPARE = {

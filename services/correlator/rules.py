@@ -4,7 +4,8 @@
 YAML is split on ``---``, so base and correlation rules may share a file), parses each document
 with pySigma 2 (``sigma_documents.py``, which also lists the leniencies), applies the processing
 pipeline (``ecs_pipeline()`` unless another is given), fills ``expand`` placeholders from
-``placeholders``, compiles each detection with ``matcher.compile_rule`` and routes it by logsource
+``placeholders``, compiles each detection (``sigma_terms.translate``, then ``matcher.compile_term``;
+the terms are kept in ``DetectionRule.detection`` for the rule index) and routes it by logsource
 (``logsources.yml``). ``DetectionRule.matches`` includes the routing: a caller only calls
 ``rule.matches(doc)``; ``DetectionRule.route`` shows the routing conditions.
 
@@ -36,10 +37,11 @@ from sigma.rule.base import SigmaYAMLLoader
 
 from .correlation_rules import convert_correlation, resolve
 from .logsources import LogsourceMap, default_logsources, route_predicate
-from .matcher import CompileError, all_of, compile_rule
+from .matcher import CompileError, all_of, compile_term
 from .model import DetectionRule, Logsource, RuleError, RuleSet
-from .sigma_documents import ParsedDocument, parse_document
+from .sigma_documents import ParsedDocument, parse_documents
 from .sigma_pipeline import Placeholders, ecs_pipeline, placeholder_pipeline
+from .sigma_terms import translate
 
 RULE_SUFFIXES = (".yml", ".yaml")
 T = TypeVar("T")
@@ -121,7 +123,8 @@ class _Loader:
             if document is None:  # empty document, e.g. after a trailing '---'
                 continue
             try:
-                self.docs.append(parse_document(document, path, file, index, self.pipeline.policy))
+                parsed = parse_documents(document, path, file, index, self.pipeline.policy)
+                self.docs.extend(parsed)
             except Exception as e:  # noqa: BLE001 - pySigma raises more than SigmaError on odd input
                 fields = document if isinstance(document, dict) else {}
                 title = fields.get("title")
@@ -180,7 +183,10 @@ class _Loader:
 
     def _detection(self, doc: ParsedDocument, rule: SigmaRule, *, generate: bool) -> None:
         engine = self.pipeline.resolve_regex_engine()
-        detect = self._guard(doc, lambda: compile_rule(rule.detection, regex_engine=engine))
+        term = self._guard(doc, lambda: translate(rule.detection))
+        if term is None:
+            return
+        detect = self._guard(doc, lambda: compile_term(term, regex_engine=engine))
         if detect is None:
             return
         source = rule.logsource
@@ -190,7 +196,7 @@ class _Loader:
         route = route_predicate(routing.conditions)
         matches = all_of([route, detect]) if routing.conditions else detect
         self.ruleset.detections.append(
-            DetectionRule(doc.meta, logsource, matches, generate, routing.conditions)
+            DetectionRule(doc.meta, logsource, matches, generate, routing.conditions, term)
         )
 
     def _warn_unrouted(

@@ -8,6 +8,10 @@ from path, title and content, without ``logsource`` it is accepted (and sees eve
 them so); ``utf16le`` is read as its spec alias ``wide``; a correlation ``condition`` with several
 bounds (a range, allowed by the spec) is kept whole in ``ParsedDocument.bounds``. Sigma v1
 collection actions and filter documents are refused.
+
+``parse_documents`` is what the loader calls: a Sigma v1 aggregation (``condition: sel | count()
+by X > N`` with ``timeframe``) becomes two documents, its base rule and an ``event_count`` /
+``value_count`` correlation (``legacy.py``), before pySigma, which refuses the pipe syntax.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sigma.rule.base import check_alias_expansion
 from schemas.ids import derived_id
 
 from .correlation_rules import bounds_of
+from .legacy import convert as convert_legacy
 from .model import RuleMeta
 
 _MODIFIER_ALIASES = {"utf16le": "wide"}
@@ -38,6 +43,15 @@ class ParsedDocument:
     meta: RuleMeta
     bounds: dict[str, float] | None = None  # a correlation's condition bounds as written
     failed: bool = False  # set by the loader when a later step fails
+
+
+def parse_documents(
+    document: Any, path: str, file: Path | None, index: int, policy: SigmaPolicy | None
+) -> list[ParsedDocument]:
+    """The parsed document; for a legacy aggregation, its base rule then its correlation."""
+    legacy = convert_legacy(document) if isinstance(document, dict) else None
+    parts = legacy if legacy is not None else (document,)
+    return [parse_document(part, path, file, index, policy) for part in parts]
 
 
 def parse_document(

@@ -23,9 +23,10 @@ Semantics
 - Bounded: a window keeps at most ``max_events`` hits (the oldest go first, flagged
   ``overflow``), so counts above that bound saturate.
 
-State per window: {"newest": µs, "seq": n, "until": µs, "entries": [[µs, seq, event id,
-[rules], value], ...]} sorted by (time, arrival); rebuilt on every change, never mutated.
-Times are integer microseconds since the Unix epoch (UTC), exact under JSON.
+State per window: {"newest": µs, "seq": n, "until": µs, "entries": [[µs, seq, event id, rules,
+value], ...]} sorted by (time, arrival), where rules is a bit mask over the positions of
+``rule.rules`` the hit satisfied (bit i: ``rule.rules[i]``); rebuilt on every change, never
+mutated. Times are integer microseconds since the Unix epoch (UTC), exact under JSON.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _MICRO = timedelta(microseconds=1)
 TEMPORAL = frozenset({"temporal", "temporal_ordered"})
 
 Status = Literal["accepted", "duplicate", "late", "ungrouped"]
-Entry = list[Any]  # [time µs, seq, event id, [rule refs], value]
+Entry = list[Any]  # [time µs, seq, event id, rule refs as a bit mask, value]
 
 
 def micros(value: datetime | timedelta) -> int:
@@ -147,13 +148,27 @@ def _time(entry: Entry) -> int:
     return int(entry[0])
 
 
-def _ordered_prefix(window: Sequence[Entry], refs: Sequence[str]) -> int:
+def refs_mask(rule: CorrelationRule, refs: Sequence[str]) -> int:
+    """The bit mask of the positions of ``rule.rules`` that ``refs`` names."""
+    return sum(1 << i for i, ref in enumerate(rule.rules) if ref in refs)
+
+
+def _distinct_refs(rule: CorrelationRule, window: Sequence[Entry]) -> int:
+    seen = 0
+    for entry in window:
+        seen |= entry[3]
+    # a rule named twice sets two bits; count it at its first position only
+    first = sum(1 << rule.rules.index(ref) for ref in set(rule.rules))
+    return (seen & first).bit_count()
+
+
+def _ordered_prefix(window: Sequence[Entry], steps: int) -> int:
     step, i = 0, 0
-    while i < len(window) and step < len(refs):
+    while i < len(window) and step < steps:
         j = bisect_right(window, window[i][0], key=_time)
         tied = list(window[i:j])  # hits sharing one time may serve their steps in any order
-        while step < len(refs):
-            found = next((e for e in tied if refs[step] in e[3]), None)
+        while step < steps:
+            found = next((e for e in tied if e[3] >> step & 1), None)
             if found is None:
                 break
             tied.remove(found)
@@ -181,8 +196,8 @@ MEASURES: dict[str, Callable[[CorrelationRule, Sequence[Entry]], float | None]] 
     "value_count": lambda rule, w: len({e[4] for e in w if e[4] is not None}),
     "value_sum": lambda rule, w: _sum(w),
     "value_avg": lambda rule, w: _average(w),
-    "temporal": lambda rule, w: len({ref for e in w for ref in e[3]}),
-    "temporal_ordered": lambda rule, w: _ordered_prefix(w, rule.rules),
+    "temporal": _distinct_refs,
+    "temporal_ordered": lambda rule, w: _ordered_prefix(w, len(rule.rules)),
 }
 SUPPORTED = frozenset(MEASURES)
 
@@ -219,7 +234,7 @@ def advance(
     newest = max(window["newest"], hit.at) if window else hit.at
     seq = (window["seq"] if window else 0) + 1
     kept = [e for e in entries if e[0] >= newest - span - lateness]
-    entry = [hit.at, seq, hit.event_id, list(hit.rules), value_of(rule, hit)]
+    entry = [hit.at, seq, hit.event_id, refs_mask(rule, hit.rules), value_of(rule, hit)]
     insort(kept, entry, key=lambda e: (e[0], e[1]))
     overflow = len(kept) > max_events
     kept = kept[-max_events:]

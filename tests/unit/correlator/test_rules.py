@@ -90,7 +90,7 @@ LOAD_ERRORS = [
     ("no-detection", "title: t\nlogsource: {product: x}", "detection"),
     ("unknown-modifier", "detection:\n  s:\n    A|bogus: 1\n  condition: s", "Unknown modifier"),
     ("undefined-selection", "detection:\n  s:\n    A: 1\n  condition: s and t", "'t' not defined"),
-    ("pipe-aggregation", "detection:\n  s:\n    A: 1\n  condition: s | count() > 5", "pipe syntax"),
+    ("pipe-no-timeframe", "detection:\n  s:\n    A: 1\n  condition: s | count() > 5", "timeframe"),
     ("bad-id", "id: not-a-uuid\ndetection:\n  s:\n    A: 1\n  condition: s", "UUID"),
     ("global-action", "action: global\ntitle: t", "actions"),
     ("bad-exists", "detection:\n  s:\n    A|exists: 'yes'\n  condition: s", "SigmaExistsModifier"),

@@ -311,3 +311,24 @@ def test_value_measures(
     rule = correlation("v", kind, ("a",), bounds=bounds, field="bytes")  # type: ignore[arg-type]
     hits = [hit(f"e{i}", f"10:00:0{i}", bytes=v) for i, v in enumerate(values)]
     assert fired(observe_all(rule, hits)) == expected
+
+
+def test_window_entries_hold_the_referenced_rules_as_a_bit_mask() -> None:
+    state = MemoryState()
+    windows = Windows(state, allowed_lateness=timedelta(0), max_events=10)
+    rule = correlation("t", "temporal", ABC, group_by=())
+    windows.observe(rule, hit("e0", "10:00:00", ("a", "c")))
+    windows.observe(rule, hit("e1", "10:00:01", ("b",)))
+    stored = state.get(state_key("w", "t1", rule.meta.id, {}))
+    assert stored is not None
+    assert [(e[2], e[3]) for e in stored["entries"]] == [("e0", 0b101), ("e1", 0b010)]
+
+
+def test_temporal_counts_a_rule_named_twice_once() -> None:
+    twice = correlation("t", "temporal", ("a", "b", "a"), group_by=(), bounds={"gte": 3})
+    hits = [hit("e0", "10:00:00", ("a",)), hit("e1", "10:00:01", ("b",))]
+    assert fired(observe_all(twice, hits)) == []
+    ordered = correlation("o", "temporal_ordered", ("a", "b", "a"), group_by=())
+    steps = [hit("e0", "10:00:00", ("a",)), hit("e1", "10:00:01", ("b",)),
+             hit("e2", "10:00:02", ("a",))]  # fmt: skip
+    assert fired(observe_all(ordered, steps)) == [2]
