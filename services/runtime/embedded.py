@@ -20,6 +20,7 @@ from services.collector.main import Collector
 from services.correlator import main as correlator_main
 from services.normalizer import main as normalizer_main
 from services.responder import main as responder_main
+from services.runtime.http import serve
 from services.runtime.memory_bus import MemoryBus
 from services.runtime.service import Service
 from services.runtime.settings import Settings
@@ -79,7 +80,7 @@ async def run_embedded(
             tasks.append(asyncio.create_task(collector.run(), name="collector"))
             api_stop = asyncio.Event()
             tasks.append(
-                asyncio.create_task(api_main.serve(app, settings.api.listen, stopping=api_stop))
+                asyncio.create_task(serve(app, settings.api.listen, stopping=api_stop))
             )
             await _wait_ready([collector], tasks)
             log.info("vigie embedded ready", extra={"api": settings.api.listen})

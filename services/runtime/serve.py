@@ -65,7 +65,7 @@ async def _build(
 async def run_service(name: str, settings: Settings, *, ops_listen: str | None = None) -> None:
     if name not in SERVICES:
         raise ValueError(f"unknown service {name!r}; choose one of {', '.join(SERVICES)}")
-    from services.api.main import serve
+    from services.runtime.http import serve
 
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

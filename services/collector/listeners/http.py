@@ -36,7 +36,7 @@ from starlette.requests import ClientDisconnect
 
 from schemas import topics
 from schemas.codec import encode
-from services.api.main import listen_socket, serve
+from services.runtime.http import listen_socket, serve
 from services.collector.ingest import Batch, BodyError, BodyReader, parse_batch
 from services.collector.listeners.emitter import (
     ListenerSpec,

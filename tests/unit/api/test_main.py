@@ -9,7 +9,8 @@ import socket
 import httpx
 import pytest
 
-from services.api.main import build, serve
+from services.api.main import build
+from services.runtime.http import serve
 from services.api.quality_worker import QualityWorker
 from services.api.sink import Sink
 from services.runtime.memory_bus import MemoryBus
