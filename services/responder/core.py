@@ -31,7 +31,7 @@ from datetime import datetime
 
 from schemas.action import ActionRequest, ActionResult, ResultStatus
 from schemas.alert import Alert
-from services.responder.adapters.base import AdapterError, ResponseAdapter, result_for
+from services.responder.port import AdapterError, ResponseAdapter, result_for
 from services.responder.playbooks import Planned, PlaybookSet, dedup_key
 
 log = logging.getLogger(__name__)

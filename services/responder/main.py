@@ -20,7 +20,7 @@ from schemas import topics
 from schemas.action import ActionResult
 from schemas.alert import Alert
 from services.responder.adapters import ADAPTERS
-from services.responder.adapters.base import ResponseAdapter
+from services.responder.port import ResponseAdapter
 from services.responder.core import Output, Responder
 from services.responder.playbooks import PlaybookSet, explain, load_playbooks
 from services.runtime import metrics

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.responder.adapters.base import ResponseAdapter
+from services.responder.port import ResponseAdapter
 from services.responder.adapters.dry_run import DryRun
 from services.responder.adapters.webhook import Webhook
 

@@ -13,7 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 from schemas.action import ActionRequest, ActionResult
-from services.responder.adapters.base import STANDARD_ACTIONS, result_for
+from services.responder.port import STANDARD_ACTIONS, result_for
 
 
 class DryRun:

@@ -24,7 +24,7 @@ import orjson
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr
 
 from schemas.action import ActionRequest, ActionResult
-from services.responder.adapters.base import STANDARD_ACTIONS, AdapterError, result_for
+from services.responder.port import STANDARD_ACTIONS, AdapterError, result_for
 
 SIGNATURE_HEADER = "X-Vigie-Signature"
 EXCERPT_BYTES = 512

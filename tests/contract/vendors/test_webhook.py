@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from schemas.action import ActionRequest
-from services.responder.adapters.base import AdapterError, ResponseAdapter
+from services.responder.port import AdapterError, ResponseAdapter
 from services.responder.adapters.webhook import Webhook
 from tests.contract.vendors.webhook_server import WebhookReceiver
 from tests.unit.responder.support import T0

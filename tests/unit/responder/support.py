@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from schemas.action import ActionRequest, ActionResult, ResultStatus
 from schemas.alert import Alert, Level, RuleRef
-from services.responder.adapters.base import STANDARD_ACTIONS, result_for
+from services.responder.port import STANDARD_ACTIONS, result_for
 from services.responder.playbooks import PlaybookSet, load_playbooks
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

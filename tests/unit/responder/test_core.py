@@ -9,7 +9,7 @@ import pytest
 
 from schemas.action import ActionRequest, ActionResult
 from schemas.ids import derived_id
-from services.responder.adapters.base import AdapterError
+from services.responder.port import AdapterError
 from services.responder.adapters.dry_run import DryRun
 from services.responder.core import Responder
 from services.responder.playbooks import PlaybookSet, dedup_key
