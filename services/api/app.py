@@ -1,8 +1,9 @@
 """The HTTP API for client portals and SOC analysts, built by ``create_app`` (no module state).
 
 Routes: ``/api/v1/alerts``, ``/api/v1/alerts/{id}``, ``/api/v1/actions``,
-``/api/v1/events/{id}``, ``/api/v1/sources`` (bearer API key, tenant-scoped), and the ops
-endpoints ``/healthz``, ``/readyz``, ``/metrics`` (open, for probes and Prometheus).
+``/api/v1/events/{id}``, ``/api/v1/sources``, ``POST /api/v1/hunts`` (bearer API key,
+tenant-scoped), and the ops endpoints ``/healthz``, ``/readyz``, ``/metrics`` (open, for probes
+and Prometheus).
 Every error is JSON ``{"error": code, "detail": ...}``.
 """
 
@@ -16,7 +17,7 @@ from services.api import errors
 from services.api.cursor import CursorCodec
 from services.api.deps import KeyRing
 from services.api.middleware import Observe
-from services.api.routers import actions, alerts, events, sources
+from services.api.routers import actions, alerts, events, hunts, sources
 from services.runtime.ops import ops_router
 from services.runtime.settings import Settings
 from services.runtime.store import Store
@@ -34,6 +35,6 @@ def create_app(
     errors.install(app)
     app.add_middleware(Observe)
     app.include_router(ops_router(ready or (lambda: True)))
-    for module in (alerts, actions, events, sources):
+    for module in (alerts, actions, events, sources, hunts):
         app.include_router(module.router)
     return app
