@@ -38,3 +38,5 @@ class Alert(BaseModel):
     event_ids: list[str] = Field(default_factory=list)
     risk_score: float = 0.0
     version: int = 1
+    # the inventory entry of the asset the alert is about (``services/correlator/assets.py``)
+    asset: dict[str, Any] = Field(default_factory=dict)

@@ -8,6 +8,7 @@ from schemas.action import ActionRequest, ActionResult
 from schemas.alert import Alert
 from schemas.dlq import DeadLetter
 from schemas.ecs import EcsEvent
+from schemas.indicator import Indicator
 from schemas.raw import RawEvent
 
 RAW_EVENTS = "raw.events"
@@ -26,6 +27,7 @@ TOPIC_OF: dict[type[BaseModel], str] = {
     Alert: ALERTS,
     ActionRequest: ACTIONS,
     ActionResult: ACTIONS,
+    Indicator: TI_INDICATORS,  # keyed by Indicator.key, not by tenant
 }
 
 

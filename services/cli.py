@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from services.correlator import intel_cli
 from services.runtime import logs
 from services.runtime.settings import Settings
 
@@ -213,6 +214,7 @@ def hunt(
 
 rules_app = typer.Typer(help="Sigma rule files: check what loads.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.add_typer(intel_cli.app, name="intel")
 PipelineOpt = Annotated[
     Path | None,
     typer.Option(exists=True, dir_okay=False, help="pySigma pipeline YAML (default: Vigie's ECS)."),

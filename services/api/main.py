@@ -1,4 +1,5 @@
 """Wiring of the API process: the HTTP app, the sink and the log-quality check over one store.
+The app also serves ``POST /api/v1/intel``, which publishes onto the bus given to ``build``.
 
 ``build`` expects a started ``Store`` (its DDL applied) and returns the app with the process's
 background work as one Service (``ApiWorkers``: the sink and the ``QualityWorker``), which it
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 
 from services.api.app import create_app
 from services.api.quality_worker import QualityWorker
+from services.api.routers import intel
 from services.api.sink import Sink
 from services.runtime.bus import Bus
 from services.runtime.settings import Settings
@@ -52,4 +54,8 @@ def build(settings: Settings, bus: Bus, store: Store) -> tuple[FastAPI, ApiWorke
     workers = ApiWorkers(
         Sink(bus, store, settings=settings), QualityWorker(bus, store, settings=settings)
     )
-    return create_app(settings, store, ready=lambda: workers.ready), workers
+    app = create_app(settings, store, ready=lambda: workers.ready)
+    # POST /api/v1/intel publishes onto this process's bus (the embedded mode's in-memory one).
+    app.state.bus = bus
+    app.include_router(intel.router)
+    return app, workers

@@ -13,6 +13,15 @@ Rules
 - ``generate`` False (detection or correlation) means hits feed correlations but raise no alert.
   A rule disabled for a tenant (by id or name) neither alerts nor feeds correlations there.
 
+Tuning (``tuning.py``, per tenant): its ``disable`` adds to ``disabled``; an event an exclusion
+of a rule matches is no hit of it (no alert, no correlation hit), counted in ``stats
+["hits_excluded"]`` and ``exclusion_hits[(tenant, rule id)]``; ``overrides`` change the alert's
+level (and risk) and add tags; under ``suppress`` a firing is published as its suppression record
+(``suppression.py``; group: the ``by`` values; ``stats["alerts_suppressed"]`` counts the firings
+folded into an open record) instead of its episode.
+Assets (``assets.py``): an alert carries the asset of the event that produced this version of it
+(``AssetIndex.of_event``) in ``asset``, and its ``risk_score`` weighs the asset in.
+
 Alerts are episodes. An alert id is ``derived_id(tenant, rule id, group json, episode start)``.
 While the rule fires again for the same group within its timespan of the previous firing, the
 same id is re-emitted with ``version + 1``; a longer gap opens a new episode (new id, version 1).
@@ -45,58 +54,30 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import orjson
 
-from schemas.alert import Alert, RuleRef
+from schemas.alert import Alert
 from schemas.ecs import EcsEvent
 from schemas.ids import derived_id
-from services.correlator.attack import threat_of
+from services.correlator.assets import AssetIndex, risk_score
 from services.correlator.episodes import Limits, continued, opened, single_hit
 from services.correlator.field_access import getter
 from services.correlator.index import RuleIndex
-from services.correlator.model import CorrelationRule, DetectionRule, RuleMeta, RuleSet
+from services.correlator.model import CorrelationRule, DetectionRule, RuleSet
+from services.correlator.profiles import RISK_SCORES, Profiles
+from services.correlator.profiles import names as _names
 from services.correlator.state import StateStore, Value, canonical, key_tenant, state_key
+from services.correlator.suppression import by_values, suppressed
+from services.correlator.tuning import Tuning
 from services.correlator.windows import SUPPORTED, Hit, Windows, from_micros, micros
 
+__all__ = ["RISK_SCORES", "Correlator"]  # RISK_SCORES stays importable from here
 log = logging.getLogger(__name__)
 _NO_GROUP = canonical({})  # the group of a single-event rule's alerts
 _TENANT, _EVENT_ID = getter("organization.id"), getter("event.id")  # faster than EcsEvent's
-
-RISK_SCORES: dict[str, float] = {
-    "informational": 10.0,
-    "low": 25.0,
-    "medium": 50.0,
-    "high": 75.0,
-    "critical": 95.0,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Profile:
-    """What every alert of one rule carries."""
-
-    ref: RuleRef
-    threat: bytes  # JSON, decoded afresh for each alert so no two alerts share a dict
-    risk: float
-
-
-def _names(meta: RuleMeta) -> frozenset[str]:
-    return frozenset(n for n in (meta.id, meta.name) if n)
-
-
-def _profile(meta: RuleMeta) -> _Profile:
-    level = meta.level.lower() if meta.level else "medium"
-    if level not in RISK_SCORES:
-        log.warning("unknown level, using medium", extra={"rule": meta.id, "rule_level": level})
-        level = "medium"
-    ref = RuleRef(
-        id=meta.id, title=meta.title, level=level, tags=list(meta.tags), author=meta.author
-    )
-    return _Profile(ref, orjson.dumps(threat_of(meta.tags)), RISK_SCORES[level])
 
 
 def _runnable(correlations: Sequence[CorrelationRule]) -> list[CorrelationRule]:
@@ -141,16 +122,22 @@ class Correlator:
         dedup_window: timedelta = timedelta(minutes=5),
         max_window_events: int = 10_000,
         sweep_every: int = 10_000,
+        tuning: Tuning | None = None,
+        assets: AssetIndex | None = None,
     ) -> None:
         self.stats: Counter[str] = Counter()
         self.rule_hits: Counter[str] = Counter()
         self.rule_errors: Counter[str] = Counter()
+        self.exclusion_hits: Counter[tuple[str, str]] = Counter()  # by (tenant, rule id)
         self._state = state
         self._windows = Windows(
             state, allowed_lateness=allowed_lateness, max_events=max_window_events
         )
         self._max_ids = max_event_ids
         self._disabled = {tenant: frozenset(rules) for tenant, rules in (disabled or {}).items()}
+        self._tuning = tuning if tuning is not None else Tuning()
+        self._assets = assets
+        self._off: dict[str, frozenset[str]] = {}  # per tenant: disabled here and by tuning
         self._sweep_every = sweep_every
         self._watermarks: dict[str, int] = {}
         self._detections = [(rule, _names(rule.meta)) for rule in ruleset.detections]
@@ -158,25 +145,30 @@ class Correlator:
         self._limits = Limits(micros(dedup_window), micros(allowed_lateness), max_event_ids)
         self._correlations = [(c, _names(c.meta)) for c in _runnable(ruleset.correlations)]
         metas = [r.meta for r in ruleset.detections] + [c.meta for c in ruleset.correlations]
-        self._profiles = {meta.id: _profile(meta) for meta in metas}
+        self._profiles = Profiles(metas, self._tuning)
 
     def feed(self, event: EcsEvent) -> list[Alert]:
         tenant, at, event_id = _identity(event)
         self.stats["events"] += 1
-        off = self._disabled.get(tenant, frozenset())
+        off = self._off.get(tenant)
+        if off is None:
+            off = self._tuning.disabled_for(tenant) | self._disabled.get(tenant, frozenset())
+            self._off[tenant] = off
         fired: set[str] = set()
         alerts: list[Alert] = []
         for position in self._index.candidates(event.doc):
             rule, names = self._detections[position]
             if names & off or not self._matches(rule, event.doc):
                 continue
+            if self._excluded(tenant, rule.meta.id, event.doc):
+                continue
             fired |= names
             self.rule_hits[rule.meta.id] += 1
             if rule.generate:
-                alerts += self._single(rule.meta.id, tenant, at, event_id)
+                alerts += self._single(rule.meta.id, tenant, event.doc, at, event_id)
         for corr, names in self._correlations:
             refs = tuple(r for r in corr.rules if r in fired)
-            if not refs or names & off:
+            if not refs or names & off or self._excluded(tenant, corr.meta.id, event.doc):
                 continue
             fires, out = self._advance(corr, Hit(tenant, refs, event.doc, at, event_id))
             if fires:
@@ -213,7 +205,18 @@ class Correlator:
                 log.warning("rule failed", extra={"rule": rule.meta.id, "error": repr(exc)})
             return False
 
-    def _single(self, rule_id: str, tenant: str, at: int, event_id: str) -> list[Alert]:
+    def _excluded(self, tenant: str, rule_id: str, doc: dict[str, Any]) -> bool:
+        """Whether the tenant's tuning excludes the event from the rule (then counted)."""
+        tuned = self._profiles.tuned(tenant, rule_id)
+        if tuned is None or not tuned.excludes(doc):
+            return False
+        self.stats["hits_excluded"] += 1
+        self.exclusion_hits[(tenant, rule_id)] += 1
+        return True
+
+    def _single(
+        self, rule_id: str, tenant: str, doc: dict[str, Any], at: int, event_id: str
+    ) -> list[Alert]:
         """Count a hit of a single-event rule in its episode; the alert to publish."""
         key = state_key("e", tenant, rule_id, {})
         episode = self._state.get(key)
@@ -224,12 +227,11 @@ class Correlator:
         status, updated = single_hit(episode, at, event_id, self._limits, opening)
         self.stats[f"hits_{status}"] += 1
         if status == "duplicate":
-            return self._replay(rule_id, tenant, {}, at, episode)
+            return self._replay(rule_id, tenant, {}, doc, at, episode)
         if updated is None:
             return []
         self._state.put(key, updated)
-        self.stats["alerts"] += 1
-        return [self._alert(rule_id, tenant, {}, updated)]
+        return self._publish(rule_id, tenant, {}, doc, episode, updated)
 
     def _advance(self, rule: CorrelationRule, hit: Hit) -> tuple[bool, list[Alert]]:
         """Feed one window; whether the rule fired, and the alerts to publish."""
@@ -241,7 +243,9 @@ class Correlator:
         key = state_key("e", hit.tenant, rule.meta.id, seen.group)
         if seen.status == "duplicate":
             episode = self._state.get(key)
-            return False, self._replay(rule.meta.id, hit.tenant, seen.group, hit.at, episode)
+            return False, self._replay(
+                rule.meta.id, hit.tenant, seen.group, hit.doc, hit.at, episode
+            )
         if seen.match is None:
             return False, []
         span = micros(rule.timespan)
@@ -251,20 +255,53 @@ class Correlator:
             start = derived_id(hit.tenant, rule.meta.id, canonical(seen.group), str(seen.match.at))
             episode = opened(start, seen.match, span, self._max_ids)
         self._state.put(key, episode)
+        return True, self._publish(rule.meta.id, hit.tenant, seen.group, hit.doc, previous, episode)
+
+    def _publish(
+        self, rule_id: str, tenant: str, group: dict[str, str], doc: dict[str, Any],
+        previous: Value | None, episode: Value,
+    ) -> list[Alert]:  # fmt: skip
+        """The alert of a firing: its episode's, or under suppression its suppression record's."""
         self.stats["alerts"] += 1
-        return True, [self._alert(rule.meta.id, hit.tenant, seen.group, episode)]
+        tuned = self._profiles.tuned(tenant, rule_id)
+        if tuned is None or tuned.suppress is None:
+            return [self._alert(rule_id, tenant, group, episode, doc)]
+        by = by_values(tuned.suppress.by, doc)
+        key = state_key("s", tenant, rule_id, by)
+
+        def opening() -> str:
+            return derived_id("suppressed", tenant, rule_id, canonical(by), str(episode["fired"]))
+
+        record = suppressed(
+            self._state.get(key), previous, episode, window=micros(tuned.suppress.window),
+            lateness=self._limits.lateness, max_ids=self._max_ids, new_id=opening,
+        )  # fmt: skip
+        self._state.put(key, record)
+        self.stats["alerts_suppressed"] += record["version"] > 1
+        return [self._alert(rule_id, tenant, by, record, doc)]
 
     def _replay(
-        self, rule_id: str, tenant: str, group: dict[str, str], at: int, episode: Value | None
-    ) -> list[Alert]:
+        self, rule_id: str, tenant: str, group: dict[str, str], doc: dict[str, Any], at: int,
+        episode: Value | None,
+    ) -> list[Alert]:  # fmt: skip
         """The unchanged alert a redelivered event contributed to, if its episode holds it."""
+        tuned = self._profiles.tuned(tenant, rule_id)
+        if tuned is not None and tuned.suppress is not None:
+            group = by_values(tuned.suppress.by, doc)
+            episode = self._state.get(state_key("s", tenant, rule_id, group))
         if episode is None or not episode["first"] <= at <= episode["last"]:
             return []
         self.stats["alerts_replayed"] += 1
-        return [self._alert(rule_id, tenant, group, episode)]
+        return [self._alert(rule_id, tenant, group, episode, doc)]
 
-    def _alert(self, rule_id: str, tenant: str, group: dict[str, str], episode: Value) -> Alert:
-        profile = self._profiles[rule_id]
+    def _alert(
+        self, rule_id: str, tenant: str, group: dict[str, str], episode: Value, doc: dict[str, Any]
+    ) -> Alert:
+        profile = self._profiles.profile(tenant, rule_id)
+        asset = self._assets.of_event(tenant, doc) if self._assets is not None else None
+        risk = profile.risk
+        if asset is not None:
+            risk = risk_score(profile.ref.level, asset.criticality, asset.exposure)
         return Alert(
             id=episode["id"],
             tenant=tenant,
@@ -275,6 +312,7 @@ class Correlator:
             last_seen=from_micros(episode["last"]),
             count=episode["count"],
             event_ids=episode["ids"],
-            risk_score=profile.risk,
+            risk_score=risk,
             version=episode["version"],
+            asset=asset.summary() if asset is not None else {},
         )

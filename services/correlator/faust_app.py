@@ -1,6 +1,7 @@
 """Kafka mode of the correlator: a faust-streaming agent over ``ecs.events`` → ``alerts``.
 
-The same ``Correlator`` as the embedded Worker (``correlator_for``), with its state in a faust
+The same ``Correlator`` as the embedded Worker (``correlator_for``; with ``intel``, the one that
+also matches threat intelligence, see ``main.build_service``), with its state in a faust
 Table (``correlator-state``, in-memory store, rebuilt from its compacted changelog topic
 ``<app id>-correlator-state-changelog`` on every start). No windowed tables and no ``group_by``:
 every topic is keyed by tenant, so a tenant's events and its state share one partition number,
@@ -52,6 +53,7 @@ from schemas.codec import DecodeError, decode, encode
 from schemas.dlq import DeadLetter
 from schemas.ecs import EcsEvent
 from schemas.ids import derived_id
+from services.correlator.ioc import IndicatorIndex
 from services.correlator.main import _exporting, correlator_for
 from services.correlator.state import Value
 from services.runtime import metrics
@@ -192,6 +194,7 @@ class FaustCorrelator:
         *,
         app_id: str = APP_ID,
         names: CorrelatorTopics = CorrelatorTopics(),
+        intel: IndicatorIndex | None = None,
     ) -> None:
         self._names = names
         self._app = _app(settings, app_id)
@@ -205,7 +208,7 @@ class FaustCorrelator:
         self._table = cast(ChangelogTable, self._app.Table(
             TABLE, key_type=bytes, value_type=bytes, partitions=settings.bus.partitions
         ))  # fmt: skip
-        self._feed = _exporting(correlator_for(settings, TableState(self._table)))
+        self._feed = _exporting(correlator_for(settings, TableState(self._table), intel=intel))
         self._app.agent(self._source, name=f"{app_id}-correlate")(self._correlate)
         self._in_flight: asyncio.Queue[tuple[EventT, list[Awaitable[Any]]]] = asyncio.Queue(
             MAX_IN_FLIGHT

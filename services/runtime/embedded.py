@@ -69,7 +69,7 @@ async def run_embedded(
         app, api_workers = api_main.build(settings, bus, store)
         pipeline: list[Service] = [
             normalizer_main.build(settings, bus),
-            correlator_main.build(settings, bus),
+            correlator_main.build_service(settings, bus),
             responder_main.build(settings, bus, client=client),
             api_workers,
         ]

@@ -40,12 +40,8 @@ async def _build(
 
         return build_normalizer(settings, bus), None
     if name == "correlator":
-        if settings.bus.url.startswith("kafka://"):
-            # Kafka mode keeps the correlator state in a faust changelog-backed table.
-            from services.correlator.faust_app import FaustCorrelator
-
-            return FaustCorrelator(settings), None
-        from services.correlator.main import build as build_correlator
+        # faust on Kafka, a Worker otherwise; both with the threat-intelligence feed.
+        from services.correlator.main import build_service as build_correlator
 
         return build_correlator(settings, bus), None
     if name == "responder":

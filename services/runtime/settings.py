@@ -48,6 +48,8 @@ class OpsSettings(Section):
 class RulesSettings(Section):
     sigma: list[str] = Field(default_factory=list)
     pipeline: str | None = None
+    # per-tenant tuning files or folders (``services/correlator/tuning.py``); none: no tuning
+    tuning: list[str] = Field(default_factory=list)
 
 
 class SyslogListener(Section):
@@ -160,6 +162,38 @@ class CorrelatorSettings(Section):
     allowed_lateness_seconds: int = Field(default=60, ge=0)
 
 
+class IntelFile(Section):
+    """A threat-intelligence file or folder (its *.json and *.csv files) and how to read it;
+    ``tenant`` None makes its indicators global. See ``services/correlator/intel.py``."""
+
+    path: str
+    format: Literal["auto", "stix", "misp", "csv"] = "auto"
+    tenant: str | None = None
+    feed: str | None = None
+    confidence: int | None = Field(default=None, ge=0, le=100)
+    valid_days: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_path(cls, data: Any) -> Any:
+        return {"path": data} if isinstance(data, str) else data
+
+
+class IntelSettings(Section):
+    """Threat intelligence in the correlator process: files loaded at start and reloaded when
+    they change (checked every ``reload_seconds``), and the deduplication window of its alerts."""
+
+    files: list[IntelFile] = Field(default_factory=list)
+    reload_seconds: float = Field(default=30.0, gt=0)
+    dedup_window_seconds: int = Field(default=3600, ge=1)
+
+
+class AssetSettings(Section):
+    """Asset inventory files or folders (YAML or CSV, see ``services/correlator/assets.py``)."""
+
+    files: list[str] = Field(default_factory=list)
+
+
 class ResponderSettings(Section):
     playbooks: list[str] = Field(default_factory=list)
     adapters: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -202,7 +236,9 @@ class Settings(BaseSettings):
     collector: CollectorSettings = CollectorSettings()
     normalizer: NormalizerSettings = NormalizerSettings()
     correlator: CorrelatorSettings = CorrelatorSettings()
+    assets: AssetSettings = AssetSettings()
     responder: ResponderSettings = ResponderSettings()
+    intel: IntelSettings = IntelSettings()
     quality: QualitySettings = QualitySettings()
 
     @field_validator("tenants")

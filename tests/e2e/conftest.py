@@ -17,7 +17,7 @@ def embedded(tmp_path: Path):
     try:
         wait_until(
             lambda: api_get(dep, "analyst", "/readyz").status_code == 200,
-            timeout=90,
+            timeout=180,
             what="vigie run to be ready",
         )
         yield dep
