@@ -5,8 +5,9 @@
 * BSD (RFC 3164) ``Mmm dd hh:mm:ss``: always local to the source's timezone. When the line has
   no year, the year is the one among (receive year - 1, receive year, receive year + 1) that puts
   the timestamp closest to the receive time, both in the source's zone (a tie keeps the receive
-  year): a ``Dec 31`` line received on 1 January belongs to last year, a ``Jan 1`` line received
-  on 31 December to next year.
+  year), leaving out a year that puts it more than a day AHEAD of the receive time: devices do not
+  log the future, so a ``Dec 10`` line received on 3 December is last year's, while a ``Jan 1``
+  line received a minute before midnight on 31 December is next year's.
 
 Fractional seconds are kept with the digits the source wrote (offsets are whole minutes, so
 converting to UTC never changes them).
@@ -30,6 +31,7 @@ _ISO = re.compile(
     r"(?:([Zz])|([+-])([0-9]{2}):?([0-9]{2}))?"
 )
 _CACHE_SIZE = 16384  # distinct seconds per zone in flight; a burst repeats the same few
+FUTURE_TOLERANCE = timedelta(days=1)  # clock drift a device may have ahead of the collector
 
 
 def parse_iso(value: str, zone: tzinfo) -> str | None:
@@ -78,28 +80,21 @@ def parse_bsd(
 
 def _infer_year(month: int, day: int, hms: str, zone: tzinfo, received_at: datetime) -> int | None:
     reference = received_at if zone is UTC else received_at.astimezone(zone)
-    months_ahead = month - reference.month
-    # Within four months either way the receive year is the closest; eight or more away, the
-    # neighbour year is. Only the band in between, and 29 February (which only some of the
-    # three candidate years have), need the exact comparison.
-    if month == 2 and day == 29:
-        return _closest_year(month, day, hms, reference.replace(tzinfo=None))
-    if -5 < months_ahead < 5:
-        return reference.year
-    if months_ahead >= 8:
-        return reference.year - 1
-    if months_ahead <= -8:
-        return reference.year + 1
-    return _closest_year(month, day, hms, reference.replace(tzinfo=None))
+    # Minute precision is plenty against a one-day tolerance, and makes the answer cacheable.
+    minute = reference.replace(tzinfo=None, second=0, microsecond=0)
+    return _likeliest_year(month, day, hms, minute)
 
 
-def _closest_year(month: int, day: int, hms: str, reference: datetime) -> int | None:
+@lru_cache(maxsize=_CACHE_SIZE)
+def _likeliest_year(month: int, day: int, hms: str, reference: datetime) -> int | None:
     hour, minute, second = (int(part) for part in hms.split(":"))
     best: datetime | None = None
     for year in (reference.year, reference.year - 1, reference.year + 1):
         try:
             candidate = datetime(year, month, day, hour, minute, min(second, 59))
         except ValueError:  # 29 February outside a leap year, day 31 in a 30-day month...
+            continue
+        if candidate - reference > FUTURE_TOLERANCE:
             continue
         if best is None or abs(candidate - reference) < abs(best - reference):
             best = candidate

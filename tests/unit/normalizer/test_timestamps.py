@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -45,11 +45,11 @@ def test_timestamps_iso(value: str, tz: str, expected: str | None) -> None:
         ("Mar", "1", "10:00:00", None, "2026-03-01T10:00:00Z"),
         ("MAR", "1", "10:00:00", None, "2026-03-01T10:00:00Z"),
         ("Mar", "1", "10:00:00", "2019", "2019-03-01T10:00:00Z"),
-        # Received 2 March 12:00: 31 August is 181.5 days ahead, 2 September 181.5 days back,
-        # and 1 September is as far either way: a tie keeps the receive year.
-        ("Aug", "31", "00:00:00", None, "2026-08-31T00:00:00Z"),
+        # Received 2 March 12:00: later dates this year would lie in the future, so they are
+        # last year's, however near the next year is.
+        ("Aug", "31", "00:00:00", None, "2025-08-31T00:00:00Z"),
         ("Sep", "2", "00:00:00", None, "2025-09-02T00:00:00Z"),
-        ("Sep", "1", "00:00:00", None, "2026-09-01T00:00:00Z"),
+        ("Sep", "1", "00:00:00", None, "2025-09-01T00:00:00Z"),
         ("Foo", "1", "10:00:00", None, None),
         ("Apr", "31", "10:00:00", None, None),
         ("Mar", "1", "25:00:00", None, None),
@@ -61,14 +61,17 @@ def test_timestamps_bsd(month: str, day: str, hms: str, year: str | None, expect
 
 
 def closest_by_definition(month: int, day: int, hms: str, received_at: datetime) -> str | None:
-    """The year rule read literally: try the three years, keep the valid one nearest in time."""
+    """The year rule read literally: try the three years, drop those more than a day ahead of the
+    receive time, keep the valid one nearest in time."""
     hour, minute, second = (int(part) for part in hms.split(":"))
     candidates = []
     for year in (received_at.year, received_at.year - 1, received_at.year + 1):
         try:
-            candidates.append(datetime(year, month, day, hour, minute, second, tzinfo=UTC))
+            candidate = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         except ValueError:
             continue
+        if candidate - received_at.replace(second=0) <= timedelta(days=1):
+            candidates.append(candidate)
     if not candidates:
         return None
     best = min(candidates, key=lambda c: abs(c - received_at))  # ties: the first, receive year
