@@ -52,7 +52,12 @@ def run(config: ConfigOpt = None) -> None:
         for tenant in settings.tenants:
             for listener in tenant.syslog:
                 lines.append(f"  tenant {tenant.id}: syslog {listener.transport}://{listener.listen}")
+        if settings.collector.http_listen:
+            lines.append(f"  HTTP ingest: http://{settings.collector.http_listen}/ingest/v1/events")
         lines.append(f"  API: http://{settings.api.listen}/api/v1/alerts")
+        lines.append(
+            "  Embedded mode is not durable: records in flight are lost if this process dies."
+        )
         lines += [f"  API key ({role}): {key}" for role, key in keys.items()]
         lines.append("Press Ctrl-C to stop.")
         typer.echo("\n".join(lines))

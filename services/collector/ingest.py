@@ -116,10 +116,18 @@ def parse_batch(
     peer: str | None,
     received_at: datetime,
     max_bytes: int,
+    max_items: int = 10_000,
 ) -> Batch:
-    """The RawEvents and rejections of one request body; raises BodyError for the envelope."""
+    """The RawEvents and rejections of one request body; raises BodyError for the envelope.
+
+    The item count is bounded as well as the bytes: a few KB of gzip can hold millions of ``{}``,
+    each of which would otherwise become a record in memory.
+    """
     batch = Batch()
-    for index, item, problem in _items(body, _media_type(content_type)):
+    items = _items(body, _media_type(content_type))
+    if len(items) > max_items:
+        raise BodyError("too_large", f"{len(items)} items; at most {max_items} per request")
+    for index, item, problem in items:
         encoded = problem or _encode(item, max_bytes)
         if isinstance(encoded, str):
             batch.rejected.append(Rejection(index, encoded))

@@ -154,7 +154,12 @@ def _syslog_listener(
     if spec.transport == "tls":
         assert config.cert and config.key  # checked by SyslogListener
         tls = server_context(config.cert, config.key, config.client_ca)
-    return SyslogTcpListener(emitter, max_connections=settings.collector.max_connections, tls=tls)
+    return SyslogTcpListener(
+        emitter,
+        max_connections=settings.collector.max_connections,
+        tls=tls,
+        idle_timeout=settings.collector.idle_timeout_seconds,
+    )
 
 
 def _syslog_specs(settings: Settings) -> list[tuple[ListenerSpec, SyslogListener]]:

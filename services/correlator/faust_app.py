@@ -9,9 +9,13 @@ and the changelog is created with ``settings.bus.partitions`` partitions, as the
 (KafkaBus creates those; faust does not). A source topic with another count stops the service.
 
 Delivery (at least once). Each value is decoded as ``EcsEvent`` and fed; an undecodable value or
-an event the correlator rejects becomes a DeadLetter on ``dlq.correlator``. An event is acked, in
-arrival order, only once the broker has acknowledged (``acks=all``) its changelog writes and every
-alert or dead letter it produced, and faust commits acked offsets only. A publish that fails stops
+an event the correlator rejects becomes a DeadLetter on ``dlq.correlator``. Events are handled in
+batches: up to ``BATCH_MAX`` events, cut short whenever no further event is buffered, so a batch
+never waits for input. State writes stay in ``TableState`` (reads see them) until the end of the
+batch, which writes each changed key to the table and its changelog once: a key written by every
+event of a burst costs one changelog record, not one per event. An event is acked, in arrival
+order, only once the broker has acknowledged (``acks=all``) its batch's changelog writes and every
+alert or dead letter of that batch, and faust commits acked offsets only. A publish that fails stops
 the service with the error and acks nothing after it. After a crash the uncommitted events come
 back; the core finds their ids in the recovered state and re-emits the alert they belong to
 unchanged, so nothing is counted twice and a lost alert is published again.
@@ -68,7 +72,8 @@ TABLE = "correlator-state"
 LAG_INTERVAL_S = 5.0
 WATCH_INTERVAL_S = 0.2
 SESSION_TIMEOUT_S = 10.0
-MAX_IN_FLIGHT = 1000  # events handled but not yet acked; the agent waits beyond this
+BATCH_MAX = 500  # events fed before their state writes are flushed
+MAX_IN_FLIGHT = 8  # batches handled but not yet acked; the agent waits beyond this
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,19 @@ class ChangelogTable(faust.Table):
         await super().on_changelog_event(event)
         self._place(cast(bytes, event.key), event.message.value, event.message.partition)
 
+    def write(self, partition: int, key: bytes, value: bytes | None) -> None:
+        """Set ``key`` (delete it when ``value`` is None) with its changelog record in ``partition``.
+
+        The partition is explicit: faust's own ``__setitem__`` takes it from the event being
+        processed, and a batch is written after its events.
+        """
+        if value is not None:
+            self.data[key] = value
+            self.send_changelog(partition, key, value)
+        elif key in self.data:
+            del self.data[key]
+            self.send_changelog(partition, key, None, value_serializer="raw")
+
     def take_unconfirmed(self) -> list[FutureMessage]:
         sent, self.unconfirmed = self.unconfirmed, []
         return sent
@@ -113,34 +131,54 @@ class ChangelogTable(faust.Table):
 
 
 class TableState:
-    """``StateStore`` over a ``ChangelogTable`` of orjson bytes, used inside the agent only.
+    """``StateStore`` over a ``ChangelogTable`` of orjson bytes, written behind, in the agent only.
 
-    faust writes a key's changelog record to the partition of the event being processed, so
-    ``keys`` lists only the keys of that partition: a sweep then deletes each key in its own
-    changelog partition. Values are stored as bytes, so no caller can mutate a stored value.
+    A key's changelog record goes to the partition of the event that wrote it, so ``keys`` lists
+    only the keys of that partition: a sweep then deletes each key in its own changelog partition.
+    Writes wait in ``_pending`` (what ``get`` and ``keys`` read first) until ``flush``, which
+    writes each changed key once. Values are bytes, so no caller can mutate a stored value.
     """
 
     def __init__(self, table: ChangelogTable) -> None:
         self._table = table
+        self._pending: dict[bytes, tuple[int, bytes | None]] = {}  # key → partition, value
 
     def get(self, key: str) -> Value | None:
-        raw = self._table.get(key.encode())
+        raw_key = key.encode()
+        raw = self._pending[raw_key][1] if raw_key in self._pending else self._table.get(raw_key)
         return None if raw is None else orjson.loads(raw)
 
     def put(self, key: str, value: Value) -> None:
-        self._table[key.encode()] = orjson.dumps(value)
+        self._pending[key.encode()] = (_partition_here(), orjson.dumps(value))
 
     def delete(self, key: str) -> None:
         raw_key = key.encode()
-        if raw_key in self._table:
-            del self._table[raw_key]
+        if raw_key in self._pending or raw_key in self._table:
+            self._pending[raw_key] = (_partition_here(), None)
 
     def keys(self) -> list[str]:
-        event = current_event()
-        if event is None:
-            raise RuntimeError("TableState is usable only while the agent handles an event")
-        here = event.message.partition
-        return [k.decode() for k, p in list(self._table.partition_of.items()) if p == here]
+        here = _partition_here()
+        found = dict.fromkeys(k for k, p in self._table.partition_of.items() if p == here)
+        for k, (p, raw) in self._pending.items():
+            if p == here and raw is not None:
+                found[k] = None
+            else:
+                found.pop(k, None)
+        return [k.decode() for k in found]
+
+    def flush(self) -> list[FutureMessage]:
+        """Write the pending changes to the table; the futures of their changelog records."""
+        pending, self._pending = self._pending, {}
+        for key, (partition, raw) in pending.items():
+            self._table.write(partition, key, raw)
+        return self._table.take_unconfirmed()
+
+
+def _partition_here() -> int:
+    event = current_event()
+    if event is None:
+        raise RuntimeError("TableState is usable only while the agent handles an event")
+    return event.message.partition
 
 
 def _app(settings: Settings, app_id: str) -> faust.App:
@@ -153,6 +191,7 @@ def _app(settings: Settings, app_id: str) -> faust.App:
         topic_partitions=settings.bus.partitions,
         topic_replication_factor=settings.bus.replication_factor,
         producer_acks=-1,
+        producer_linger=0.005,
         consumer_auto_offset_reset="earliest",
         # The group drops a member that died after this long: the replacement of a killed
         # process waits for it before it gets any partition (faust's default is a minute).
@@ -208,10 +247,11 @@ class FaustCorrelator:
         self._table = cast(ChangelogTable, self._app.Table(
             TABLE, key_type=bytes, value_type=bytes, partitions=settings.bus.partitions
         ))  # fmt: skip
-        self._feed = _exporting(correlator_for(settings, TableState(self._table), intel=intel))
+        self._state = TableState(self._table)
+        self._feed = _exporting(correlator_for(settings, self._state, intel=intel))
         self._app.agent(self._source, name=f"{app_id}-correlate")(self._correlate)
-        self._in_flight: asyncio.Queue[tuple[EventT, list[Awaitable[Any]]]] = asyncio.Queue(
-            MAX_IN_FLIGHT
+        self._in_flight: asyncio.Queue[tuple[list[EventT], list[Awaitable[Any]]]] = (
+            asyncio.Queue(MAX_IN_FLIGHT)
         )
         self._stopping = asyncio.Event()
         self._failure: BaseException | None = None
@@ -310,19 +350,30 @@ class FaustCorrelator:
         self._lag.set(lag)
 
     async def _correlate(self, stream: StreamT) -> None:
-        """The agent: handle each event, then queue it with what must be confirmed first."""
-        async for event in cast(faust.Stream, stream).noack().events():
+        """The agent: handle events in batches, then queue each with what must be confirmed first.
+
+        A batch ends at ``BATCH_MAX`` events or as soon as no further event is buffered.
+        """
+        source = cast(faust.Stream, stream).noack()
+        batch: list[EventT] = []
+        pending: list[Awaitable[Any]] = []
+        async for event in source.events():
             try:
-                pending = await self._handle(event)
-            except Exception as exc:  # a send or the table failed: this event stays unacked
+                pending += await self._handle(event)
+                batch.append(event)
+                if len(batch) < BATCH_MAX and not source.channel.queue.empty():
+                    continue
+                pending += self._state.flush()
+            except Exception as exc:  # a send or the table failed: this batch stays unacked
                 self._fail(exc)
                 return
-            await self._in_flight.put((event, pending))
+            await self._in_flight.put((batch, pending))
+            batch, pending = [], []
 
     async def _handle(self, event: EventT) -> list[Awaitable[Any]]:
-        """Feed one event and send its outputs; the futures of every record it wrote."""
+        """Feed one event and send its outputs; the futures of those outputs."""
         outputs, outcome = self._outputs_of(event)
-        pending: list[Awaitable[Any]] = list(self._table.take_unconfirmed())
+        pending: list[Awaitable[Any]] = []
         for model in outputs:
             pending.append(await self._publish(model))
         self._records.labels(outcome).inc()
@@ -350,16 +401,17 @@ class FaustCorrelator:
         return delivery
 
     async def _ack_in_order(self) -> None:
-        """Ack each event once its outputs are confirmed; a failed output stops the service."""
+        """Ack each batch once its outputs are confirmed; a failed output stops the service."""
         while True:
-            event, pending = await self._in_flight.get()
+            batch, pending = await self._in_flight.get()
             try:
                 await asyncio.gather(*pending)
             except Exception as exc:  # an output may be lost: stop before acking past it
                 self._fail(exc)
                 return
-            event.ack()
-            self._next_offset[event.message.tp] = event.message.offset + 1
+            for event in batch:
+                event.ack()
+                self._next_offset[event.message.tp] = event.message.offset + 1
 
     def _fail(self, exc: BaseException) -> None:
         if self._failure is None:

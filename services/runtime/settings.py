@@ -150,6 +150,10 @@ class CollectorSettings(Section):
     http_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     http_max_decoded_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     http_max_concurrent: int = Field(default=8, ge=1)
+    http_max_items: int = Field(default=10_000, ge=1)
+    # A TCP/TLS syslog connection that sends nothing for this long is closed, so idle sockets
+    # cannot hold a listener's connection slots for ever.
+    idle_timeout_seconds: float = Field(default=600.0, gt=0)
     http_publish_timeout_seconds: float = Field(default=2.0, gt=0)
 
 

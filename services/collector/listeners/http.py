@@ -134,6 +134,7 @@ class HttpIngest:
             peer=peer_address(request.client)[1],
             received_at=self._now(),
             max_bytes=self._settings.max_record_bytes,
+            max_items=self._settings.http_max_items,
         )
 
     async def _publish(self, batch: Batch, binding: HttpBinding) -> Response:

@@ -60,8 +60,10 @@ class SyslogTcpListener:
         max_connections: int,
         tls: ssl.SSLContext | None = None,
         handshake_timeout: float = HANDSHAKE_TIMEOUT_S,
+        idle_timeout: float | None = None,
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
+        self._idle_timeout = idle_timeout
         self.spec = emitter.spec
         self._emitter = emitter
         self._max_connections = max_connections
@@ -163,10 +165,12 @@ class SyslogTcpListener:
     async def _receive(self, reader: asyncio.StreamReader, tenant: str, addr: Any) -> None:
         decoder = FrameDecoder(self.spec.max_bytes)
         try:
-            while chunk := await reader.read(READ_SIZE):
+            while chunk := await asyncio.wait_for(reader.read(READ_SIZE), self._idle_timeout):
                 await self._emit(decoder.feed(chunk), tenant, addr)
         except ConnectionError as exc:  # a reset still flushes what arrived, below
             log.info("tcp connection reset", extra={"source": self.spec.source, "error": repr(exc)})
+        except TimeoutError:  # an idle sender gives its slot back; what it sent is kept below
+            self._emitter.refused("idle_timeout", tenant)
         await self._emit(decoder.close(), tenant, addr)
         self._emitter.dropped("empty_line", decoder.empty_lines)
 

@@ -345,3 +345,21 @@ def test_build_names_the_tenant_of_a_bad_listen_address() -> None:
     settings = configure([{"id": "acme", "syslog": [{"transport": "tcp", "listen": "nowhere"}]}])
     with pytest.raises(ValueError, match="tenant acme: listen address 'nowhere'"):
         build(settings, MemoryBus())
+
+
+async def test_collector_closes_idle_connections_and_keeps_what_they_sent() -> None:
+    bus = MemoryBus()
+    consumer = bus.consumer([topics.RAW_EVENTS], "raw")
+    await consumer.start()
+    collector = build(one_listener("idle", idle_timeout_seconds=0.3), bus)  # type: ignore[arg-type]
+    async with running(collector):
+        reader, writer = await asyncio.open_connection(*address(collector, "idle"))
+        writer.write(b"<14>first\n<14>unterminated")
+        await writer.drain()
+        closed = await asyncio.wait_for(reader.read(), timeout=5)  # EOF: the server hung up
+        raw = events(await collect(consumer, 2))
+        writer.close()
+    assert closed == b""
+    assert [payload(r) for r in raw] == [b"<14>first", b"<14>unterminated"]
+    labels = {"tenant": "acme", "source": "idle", "reason": "idle_timeout"}
+    assert metric("vigie_collector_refused_total", **labels) >= 1

@@ -206,3 +206,13 @@ def test_body_reader_random_gzip_never_escapes_its_errors(body: bytes, cut: int)
             assert read([candidate], "gzip", max_decoded=1500) == body
         except BodyError as exc:
             assert exc.reason in {"bad_encoding", "too_large"}
+
+
+def test_ingest_item_count_is_bounded_like_the_bytes() -> None:
+    body = b"[" + b",".join([b"{}"] * 11) + b"]"
+    limits = {"peer": None, "received_at": AT, "max_bytes": MAX_ITEM}
+    with pytest.raises(BodyError) as refused:
+        parse_batch(body, "application/json", BINDING, max_items=10, **limits)  # type: ignore[arg-type]
+    assert refused.value.reason == "too_large" and "11 items" in str(refused.value)
+    batch = parse_batch(body, "application/json", BINDING, max_items=11, **limits)  # type: ignore[arg-type]
+    assert len(batch.events) == 11
