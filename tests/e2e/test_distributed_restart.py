@@ -195,7 +195,9 @@ def test_nothing_lost_across_kills_and_a_broker_restart(broker: Broker, tmp_path
             ]
             return found if found and found[0]["count"] == 2 * BRUTE_HALF else []
 
-        alerts = wait_until(brute_alert, timeout=120, what="one brute-force alert with count 12")
+        # The correlator may still be working through the backlog the kills and the broker
+        # restart left behind (Kafka-mode correlator throughput is a known gap): wait for it.
+        alerts = wait_until(brute_alert, timeout=600, what="one brute-force alert with count 12")
         assert len(alerts) == 1, alerts
         assert len(set(alerts[0]["event_ids"])) == 2 * BRUTE_HALF
         assert all_alerts(dep, "globex") == []
