@@ -32,7 +32,8 @@ from tests.e2e.harness import (
 )
 from tests.kafka_broker import Broker, start_broker, stop_broker
 
-pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
+# Minutes, not seconds: 20,000 lines through five processes on two cores, twice interrupted.
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.timeout(1500)]
 
 TENANTS = ("acme", "globex")
 BULK_PER_TENANT = 10_200
