@@ -48,7 +48,7 @@ import orjson
 from faust.exceptions import FaustError
 from faust.streams import current_event
 from faust.tables.manager import TableManager
-from faust.types import EventT, StreamT
+from faust.types import ChannelT, EventT, StreamT
 from faust.types.tuples import FutureMessage
 from pydantic import BaseModel
 
@@ -191,6 +191,7 @@ def _app(settings: Settings, app_id: str) -> faust.App:
         topic_partitions=settings.bus.partitions,
         topic_replication_factor=settings.bus.replication_factor,
         producer_acks=-1,
+        # Fewer, larger produce requests for the records of a batch, for at most 5 ms of delay.
         producer_linger=0.005,
         consumer_auto_offset_reset="earliest",
         # The group drops a member that died after this long: the replacement of a killed
@@ -250,8 +251,8 @@ class FaustCorrelator:
         self._state = TableState(self._table)
         self._feed = _exporting(correlator_for(settings, self._state, intel=intel))
         self._app.agent(self._source, name=f"{app_id}-correlate")(self._correlate)
-        self._in_flight: asyncio.Queue[tuple[list[EventT], list[Awaitable[Any]]]] = (
-            asyncio.Queue(MAX_IN_FLIGHT)
+        self._in_flight: asyncio.Queue[tuple[list[EventT], list[Awaitable[Any]]]] = asyncio.Queue(
+            MAX_IN_FLIGHT
         )
         self._stopping = asyncio.Event()
         self._failure: BaseException | None = None
@@ -361,7 +362,7 @@ class FaustCorrelator:
             try:
                 pending += await self._handle(event)
                 batch.append(event)
-                if len(batch) < BATCH_MAX and not source.channel.queue.empty():
+                if len(batch) < BATCH_MAX and not cast(ChannelT, source.channel).queue.empty():
                     continue
                 pending += self._state.flush()
             except Exception as exc:  # a send or the table failed: this batch stays unacked
