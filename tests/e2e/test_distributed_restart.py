@@ -98,9 +98,11 @@ def bulk_lines(tenant: str, count: int) -> list[str]:
         if i % BLANK_EVERY == BLANK_EVERY - 1:
             lines.append("   ")
             continue
-        second = i % 3600
+        # Valid times on the morning of Nov 30, all before the brute force at noon: a line with an
+        # unreadable time would take its receive time and age the brute-force window out.
+        hour, rest = divmod(i % 36_000, 3600)
         lines.append(
-            f"<86>Nov 30 0{second // 600}:{second // 60 % 10}{second % 60 // 10}:{second % 10}0 "
+            f"<86>Nov 30 {hour:02d}:{rest // 60:02d}:{rest % 60:02d} "
             f"{tenant}-web-{i % 7} CRON[{1000 + i}]: pam_unix(cron:session): session opened "
             f"for user root by (uid=0) #{i}"
         )
