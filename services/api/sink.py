@@ -18,13 +18,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from schemas import topics
-from schemas.dlq import DeadLetter
-from schemas.ids import derived_id
 from services.api.rows import Row, Rows, dead_letter_row
 from services.runtime import metrics
 from services.runtime.bus import Bus, Consumer, Record
 from services.runtime.settings import Settings
 from services.runtime.store import Store
+from services.runtime.worker import dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ class Sink:
             except Exception as exc:  # a bad record must not block the stream: it is kept apart
                 self._failures.inc()
                 log.warning("record not stored", extra={"topic": record.topic, "error": repr(exc)})
-                table, row = "dead_letters", dead_letter_row(_dead_letter(record, exc))
+                table, row = "dead_letters", dead_letter_row(dead_letter("sink", record, None, f"{type(exc).__name__}: {exc}"))
             out.setdefault(table, []).append(row)
         return out
 
@@ -129,17 +128,3 @@ class Sink:
         except TimeoutError:
             return False
         return True
-
-
-def _dead_letter(record: Record, exc: Exception) -> DeadLetter:
-    record_id = f"{record.topic}/{record.partition}/{record.offset}"
-    return DeadLetter(
-        id=derived_id("sink", record_id),
-        tenant=record.key or "unknown",
-        stage="sink",
-        source_topic=record.topic,
-        record_id=record_id,
-        error=f"{type(exc).__name__}: {exc}"[:2000],
-        payload=record.value.decode("utf-8", errors="replace"),
-        at=datetime.now(UTC),
-    )

@@ -40,7 +40,6 @@ import time
 from collections.abc import Awaitable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
@@ -56,13 +55,14 @@ from schemas import topics
 from schemas.codec import DecodeError, decode, encode
 from schemas.dlq import DeadLetter
 from schemas.ecs import EcsEvent
-from schemas.ids import derived_id
 from services.correlator.ioc import IndicatorIndex
 from services.correlator.main import _exporting, correlator_for
 from services.correlator.state import Value
 from services.runtime import metrics
+from services.runtime.bus import Record
 from services.runtime.kafka_bus import bootstrap_servers
 from services.runtime.settings import Settings
+from services.runtime.worker import dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -209,18 +209,9 @@ def _app(settings: Settings, app_id: str) -> faust.App:
 
 def _dead_letter(event: EventT, message: EcsEvent | None, error: str) -> DeadLetter:
     m = event.message
-    record_id = message.id if message is not None else f"{m.topic}/{m.partition}/{m.offset}"
     key = event.key.decode("utf-8", errors="replace") if isinstance(event.key, bytes) else ""
-    return DeadLetter(
-        id=derived_id(STAGE, record_id),
-        tenant=(message.tenant if message is not None else key) or "unknown",
-        stage=STAGE,
-        source_topic=m.topic,
-        record_id=record_id,
-        error=error[:2000],
-        payload=(event.value or b"").decode("utf-8", errors="replace"),
-        at=datetime.now(UTC),
-    )
+    record = Record(m.topic, key, event.value or b"", m.partition, m.offset)
+    return dead_letter(STAGE, record, message, error)
 
 
 class FaustCorrelator:

@@ -95,7 +95,7 @@ class Worker:
             message = decode(record.value, self._model)
         except DecodeError as exc:
             self._records.labels("dead_letter").inc()
-            return [self._dead_letter(record, None, f"undecodable: {exc}")]
+            return [dead_letter(self.stage, record, None, f"undecodable: {exc}")]
         try:
             result = self._handle(message)
             if inspect.isawaitable(result):
@@ -104,20 +104,23 @@ class Worker:
         except Exception as exc:  # a bad record must not stop the stream: it is dead-lettered
             log.warning("handler failed", extra={"stage": self.stage, "error": repr(exc)})
             self._records.labels("dead_letter").inc()
-            return [self._dead_letter(record, message, f"{type(exc).__name__}: {exc}")]
+            return [dead_letter(self.stage, record, message, f"{type(exc).__name__}: {exc}")]
         self._records.labels("ok").inc()
         return outputs
 
-    def _dead_letter(self, record: Record, message: BaseModel | None, error: str) -> DeadLetter:
-        record_id = getattr(message, "id", None) or f"{record.topic}/{record.partition}/{record.offset}"
-        return DeadLetter(
-            id=derived_id(self.stage, str(record_id)),
-            tenant=getattr(message, "tenant", None) or record.key or "unknown",
-            stage=self.stage,
-            source_topic=record.topic,
-            record_id=str(record_id),
-            source=getattr(message, "source", None),
-            error=error[:2000],
-            payload=record.value.decode("utf-8", errors="replace"),
-            at=datetime.now(UTC),
-        )
+
+def dead_letter(stage: str, record: Record, message: BaseModel | None, error: str) -> DeadLetter:
+    """The dead letter of one input record: its id derives from stage and input, so a
+    redelivered failure collapses into the same row."""
+    record_id = getattr(message, "id", None) or f"{record.topic}/{record.partition}/{record.offset}"
+    return DeadLetter(
+        id=derived_id(stage, str(record_id)),
+        tenant=getattr(message, "tenant", None) or record.key or "unknown",
+        stage=stage,
+        source_topic=record.topic,
+        record_id=str(record_id),
+        source=getattr(message, "source", None),
+        error=error[:2000],
+        payload=record.value.decode("utf-8", errors="replace"),
+        at=datetime.now(UTC),
+    )
